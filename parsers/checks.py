@@ -1,0 +1,62 @@
+"""The accounting identities of report-schema.json, evaluated on the values as printed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .schema import Schema, load_schema
+from .values import Cell
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    identity: str  # the identity's name in report-schema.json
+    key: str  # the total the identity checks (its left-hand side, or the 总计 it involves)
+    keys: tuple[str, ...]
+    lhs: int | float
+    rhs: int | float
+
+    def to_json(self) -> dict:
+        return {"identity": self.identity, "key": self.key, "keys": list(self.keys),
+                "lhs": self.lhs, "rhs": self.rhs}
+
+
+def _instances(identity: dict, schema: Schema, present: set[str]):
+    """Each identity with its {row}/{col}/{group} placeholder filled in."""
+    if identity.get("for_each_row"):
+        fills = sorted({k[len("applications."):-len(".total")] for k in present
+                        if k.startswith("applications.") and k.endswith(".total")})
+        name = "row"
+    elif identity.get("for_each_column"):
+        fills = sorted({k.rsplit(".", 1)[1] for k in schema.keys
+                        if k.startswith("applications.received.")})
+        name = "col"
+    elif identity.get("for_each_group"):
+        fills, name = identity["for_each_group"], "group"
+    else:
+        fills, name = [None], None
+    for fill in fills:
+        def sub(template: str, fill: str | None = fill) -> str:
+            return template.replace("{" + name + "}", fill) if name else template
+        lhs = [sub(k) for k in identity.get("lhs_sum", [identity.get("lhs")]) if k]
+        rhs = [sub(k) for k in identity["rhs_sum"]]
+        yield lhs, rhs
+
+
+def check(values: dict[str, Cell], formats: set[str]) -> list[CheckFailure]:
+    """Failed identities. A blank counts as 0; an identity with every cell blank is skipped."""
+    schema = load_schema()
+    present = set(schema.keys_for(formats))
+    failures = []
+    for identity in schema.identities:
+        for lhs_keys, rhs_keys in _instances(identity, schema, present):
+            keys = tuple(k for k in lhs_keys + rhs_keys if k in present)
+            numbers = {k: values[k].value for k in keys if k in values}
+            if all(v is None for v in numbers.values()):
+                continue
+            lhs = sum(numbers.get(k) or 0 for k in lhs_keys)
+            rhs = sum(numbers.get(k) or 0 for k in rhs_keys)
+            if abs(lhs - rhs) > 1e-9:
+                subject = lhs_keys[0] if len(lhs_keys) == 1 else rhs_keys[0]
+                failures.append(CheckFailure(identity["name"], subject, keys, lhs, rhs))
+    return failures

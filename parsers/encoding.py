@@ -1,0 +1,57 @@
+"""Turning fetched bytes into text: HTTP header, then <meta>, then a detector.
+
+Chinese sites label GB18030 text as gb2312 or gbk all the time; decoding with the
+superset is lossless for correct text and keeps the characters those labels miss.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+import charset_normalizer
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
+              "cp936": "gb18030", "euc-cn": "gb18030", "ascii": "utf-8", "us-ascii": "utf-8",
+              "iso-8859-1": "cp1252", "latin-1": "cp1252"}
+
+
+def _usable(label: str | None) -> str | None:
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return _SUPERSETS.get(label, _SUPERSETS.get(name, name))
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    match = re.search(r"charset\s*=\s*([^\s;]+)", content_type, re.I)
+    return match.group(1) if match else None
+
+
+def decode(body: bytes, http_charset: str | None = None) -> tuple[str, str, str]:
+    """(text, encoding, which source decided). Undecodable bytes become U+FFFD."""
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                      (codecs.BOM_UTF16_BE, "utf-16")):
+        if body.startswith(bom):
+            return body.decode(name, errors="replace"), name, "bom"
+    encoding = _usable(http_charset)
+    if encoding:
+        return body.decode(encoding, errors="replace"), encoding, "http"
+    match = _META_CHARSET.search(body[:4096])
+    encoding = _usable(match.group(1).decode("ascii")) if match else None
+    if encoding:
+        return body.decode(encoding, errors="replace"), encoding, "meta"
+    try:
+        return body.decode("utf-8"), "utf-8", "detected"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(body).best()
+    encoding = _usable(best.encoding if best else None) or "gb18030"
+    return body.decode(encoding, errors="replace"), encoding, "detected"

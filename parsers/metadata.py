@@ -1,0 +1,141 @@
+"""Agency, statistics year, publication date and region of a report.
+
+Sources are tried in order of trust: the title, the breadcrumb, the body, the signature
+at the end, and last the hints the crawl configuration gives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from .document import Document
+from .regions import Region, divisions
+from .text import clean, has_cjk
+
+# Short names portals use in titles, and the full names reports are filed under.
+ABBREVIATIONS = {
+    "人社局": "人力资源和社会保障局",
+    "发改委": "发展和改革委员会",
+    "发改局": "发展和改革局",
+    "住建局": "住房和城乡建设局",
+    "住建委": "住房和城乡建设委员会",
+    "卫健委": "卫生健康委员会",
+    "卫健局": "卫生健康局",
+    "市场监管局": "市场监督管理局",
+    "规资局": "规划和自然资源局",
+    "交通局": "交通运输局",
+    "文旅局": "文化和旅游局",
+    "教体局": "教育和体育局",
+}
+_AGENCY_END = re.compile(
+    r"(局|委员会|委|办公室|人民政府|政府|法院|检察院|中心|厅|署|办|院|馆|站|队|街道办事处|管委会|所)$")
+_REPORT_PHRASE = re.compile(r"(\d{4}\s*年度?)?\s*(政府信息公开|政务公开|信息公开)")
+_LEADING_YEAR = re.compile(r"^\d{4}\s*年度?")
+_TITLE_YEAR = re.compile(r"(\d{4})\s*年度?\s*(?:政府信息公开|政务公开|信息公开)")
+_ANY_YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年")
+_PERIOD_YEAR = re.compile(r"统计(?:期限|时间|期间|周期|区间)?[^。]{0,16}?(20\d{2})")
+_CN_DATE = re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_PACKED_DATE = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+
+
+@dataclass
+class Hints:
+    """What the crawl knows about a document before parsing it."""
+
+    agency: str | None = None  # from the portal config
+    title: str | None = None  # the link text that led here
+    published: str | None = None
+
+
+@dataclass
+class Metadata:
+    title: str | None
+    agency: str | None
+    region: Region | None
+    year: int | None
+    published: str | None
+
+
+def extract(doc: Document, hints: Hints | None = None) -> Metadata:
+    hints = hints or Hints()
+    title = doc.title if doc.title and has_cjk(doc.title) else None
+    title = title or (clean(hints.title) if hints.title else None)
+    signature = doc.lines[-8:]
+    agency = (_agency_from_title(title) or _agency_from_signature(signature)
+              or (clean(hints.agency) if hints.agency else None))
+    agency = _expand(agency) if agency else None
+    region = None
+    for source in (agency, title, doc.breadcrumb, "\n".join(doc.lines[:40]), "\n".join(signature),
+                   hints.agency):
+        if source:
+            region = divisions().find(source)
+            if region:
+                break
+    if agency and region:
+        agency = _qualify(agency, region)
+    published = doc.published or hints.published or _signature_date(signature)
+    return Metadata(title=title, agency=agency, region=region,
+                    year=_year(title, doc.lines, published), published=published)
+
+
+def _agency_from_title(title: str | None) -> str | None:
+    if not title:
+        return None
+    match = _REPORT_PHRASE.search(title)
+    name = title[: match.start()] if match else title
+    name = _LEADING_YEAR.sub("", name).strip(" ：:-—")
+    return name if 2 < len(name) <= 40 and _AGENCY_END.search(name) else None
+
+
+def _agency_from_signature(lines: list[str]) -> str | None:
+    for line in reversed(lines):
+        candidate = line.split()[-1].strip("?？ ") if line.split() else ""
+        if 3 < len(candidate) <= 40 and has_cjk(candidate) and _AGENCY_END.search(candidate):
+            return candidate
+    return None
+
+
+def _expand(agency: str) -> str:
+    for short, full in ABBREVIATIONS.items():
+        if agency.endswith(short):
+            return agency[: -len(short)] + full
+    return agency
+
+
+def _qualify(agency: str, region: Region) -> str:
+    """Name the agency the way reports are filed: city (or province) + district + unit."""
+    if not region.district or region.district not in agency:
+        return agency
+    rest = agency[agency.index(region.district):]
+    prefix = region.city or region.province or ""
+    return prefix + rest
+
+
+def _year(title: str | None, lines: list[str], published: str | None) -> int | None:
+    if title:
+        match = _TITLE_YEAR.search(title) or _ANY_YEAR.search(title)
+        if match:
+            return int(match.group(1))
+    body = "\n".join(lines[:60])
+    match = _PERIOD_YEAR.search(body)
+    if match:
+        return int(match.group(1))
+    years = Counter(int(y) for y in _ANY_YEAR.findall(body))
+    if years:
+        return years.most_common(1)[0][0]
+    if published:
+        year, month = int(published[:4]), int(published[5:7])
+        return year - 1 if month <= 6 else year
+    return None
+
+
+def _signature_date(lines: list[str]) -> str | None:
+    """The date under the signature: a line holding nothing but a date."""
+    for line in reversed(lines):
+        line = line.strip("?？ ")
+        match = _CN_DATE.fullmatch(line) or _PACKED_DATE.fullmatch(line)
+        if match:
+            return f"{int(match[1]):04d}-{int(match[2]):02d}-{int(match[3]):02d}"
+    return None

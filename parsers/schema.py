@@ -1,0 +1,40 @@
+"""The canonical keys and accounting identities (data/report-schema.json)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    key: str
+    table: str
+    row: str
+    column: str
+    formats: frozenset[str]
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class Schema:
+    version: int
+    keys: dict[str, KeySpec]
+    identities: tuple[dict, ...]
+
+    def keys_for(self, formats: set[str] | frozenset[str]) -> list[str]:
+        """Keys that exist in any of the given formats, in schema order."""
+        return [k for k, spec in self.keys.items() if spec.formats & formats]
+
+
+@cache
+def load_schema() -> Schema:
+    raw = json.loads(resources.files("parsers").joinpath("data/report-schema.json").read_text())
+    keys = {
+        k["key"]: KeySpec(k["key"], k["table"], k["row"], k["column"], frozenset(k["formats"]),
+                          k["unit"])
+        for k in raw["keys"]
+    }
+    return Schema(raw["version"], keys, tuple(raw["identities"]))

@@ -1,0 +1,276 @@
+"""From table cells to canonical keys: the template-driven heart of the parser.
+
+The input is the document's cells in reading order (`Token`). Cells from a real grid
+(HTML, DOCX) carry their column position; cells from plain text carry none. The reader
+keeps, per section, the column headers it has seen (each a canonical column with its
+position) and the row label in force, and files every value under
+``<table>.<row>.<column>``. Rows are always found by their label and columns by their
+header, so a stray number (a page number, say) can never shift the cells after it:
+at worst it is dropped, with a note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Hashable
+
+from . import labels
+from .schema import load_schema
+from .text import label_key
+from .values import Cell, parse_cell
+
+
+@dataclass(frozen=True)
+class Token:
+    """One table cell (or, in text documents, one line) in reading order."""
+
+    text: str
+    row: Hashable | None = None  # grid row identity, None for text
+    col: int | None = None  # first grid column, None for text
+    span: int = 1
+
+
+@dataclass
+class Column:
+    name: str
+    col: int | None
+    span: int
+
+    def covers(self, col: int) -> bool:
+        return self.col is not None and self.col <= col < self.col + self.span
+
+
+@dataclass
+class TableReading:
+    values: dict[str, Cell] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def put(self, key: str, cell: Cell) -> None:
+        if key not in load_schema().keys:
+            self.notes.append(f"no canonical key {key} for {cell.raw!r}")
+        elif key in self.values:
+            self.notes.append(f"{key} printed twice; kept the first ({self.values[key].raw!r})")
+        else:
+            self.values[key] = cell
+
+
+class _Section:
+    """Common machinery: a header of columns, a row label, values filed as they come."""
+
+    table = ""
+
+    def __init__(self, out: TableReading) -> None:
+        self.out = out
+        self.columns: list[Column] = []
+        self.row: str | None = None
+        self.filled: set[int] = set()
+        self.row_identity: Hashable | None = None
+
+    def start_row(self, row: str | None) -> None:
+        self.row = row
+        self.filled = set()
+
+    def new_grid_row(self, identity: Hashable) -> None:
+        """A new <tr>: a label from an earlier grid row no longer applies."""
+        if identity != self.row_identity:
+            self.row_identity = identity
+            self.start_row(None)
+
+    def column_order(self) -> list[Column]:
+        return self.columns
+
+    def value(self, token: Token, cell: Cell) -> None:
+        if self.row is None:
+            if cell.status == "number":
+                self.out.notes.append(f"{self.table}: value {token.text!r} outside any row")
+            return
+        columns = self.column_order()
+        if token.col is not None and any(c.col is not None for c in columns):
+            index = next((i for i, c in enumerate(columns) if c.covers(token.col)), None)
+        else:
+            index = next((i for i in range(len(columns)) if i not in self.filled), None)
+            if index is not None and cell.status == "blank" and not self.filled:
+                # In text, blank lines before a row's first number are merged label cells.
+                return
+        if index is None or index in self.filled:
+            if cell.status == "number":
+                self.out.notes.append(f"{self.table}.{self.row}: extra value {token.text!r}")
+            return
+        self.filled.add(index)
+        self.out.put(f"{self.table}.{self.row}.{columns[index].name}", cell)
+
+    def label(self, token: Token, t: str) -> None:
+        raise NotImplementedError
+
+
+class _Active(_Section):
+    table = "active"
+
+    def __init__(self, out: TableReading) -> None:
+        super().__init__(out)
+        self.in_header = False
+
+    def label(self, token: Token, t: str) -> None:
+        if t.startswith("第二十条") or t == "信息内容":
+            self.columns, self.in_header = [], True
+            self.start_row(None)
+            return
+        column = labels.active_column(t)
+        if column:
+            if not self.in_header:
+                self.columns, self.in_header = [], True
+                self.start_row(None)
+            self.columns.append(Column(column, token.col, token.span))
+            return
+        row = labels.active_row(t)
+        if row:
+            self.in_header = False
+            self.start_row(row)
+
+
+class _Applications(_Section):
+    table = "applications"
+
+    def __init__(self, out: TableReading) -> None:
+        super().__init__(out)
+        self.group: str | None = None
+        self.body_started = False
+        self.org_slot: int | None = None  # where 法人或其他组织's columns go, in text
+        self.org_columns: list[Column] = []
+
+    def column_order(self) -> list[Column]:
+        if self.org_slot is None:
+            return self.columns
+        return self.columns[: self.org_slot] + self.org_columns + self.columns[self.org_slot:]
+
+    def label(self, token: Token, t: str) -> None:
+        column = labels.applicant_column(t)
+        if column and (not self.body_started or column == "natural_person"):
+            if self.body_started:  # a repeated header (a table continued on a new page)
+                self.columns, self.org_columns, self.org_slot = [], [], None
+                self.body_started = False
+            self._add_column(column, token)
+            return
+        row = labels.application_row(t, self.group)
+        if row:
+            self.body_started = True
+            self.start_row(row)
+            return
+        group = labels.application_group(t)
+        if group:
+            self.body_started = True
+            self.group = group
+            # 2019's （六）其他处理 is a row of its own; in 2021 it heads three sub-rows,
+            # which replace this tentative row as soon as their labels appear.
+            self.start_row("other.all" if group == labels.GROUP_OTHER else None)
+
+    def _add_column(self, column: str, token: Token) -> None:
+        if column == labels.ORG_GROUP:
+            if token.col is None and self.org_slot is None:
+                self.org_slot = len(self.columns)
+            return
+        is_org = column not in ("natural_person", "total")
+        if token.col is None and is_org and self.org_slot is not None:
+            self.org_columns.append(Column(column, None, 1))
+        else:
+            self.columns = [c for c in self.columns if c.col is None or c.col != token.col]
+            self.columns.append(Column(column, token.col, token.span))
+
+
+class _Appeals(_Section):
+    table = "appeals"
+
+    def __init__(self, out: TableReading) -> None:
+        super().__init__(out)
+        self.groups: list[tuple[str, int | None, int, Hashable | None]] = []
+        self.assigned: dict[str, set[str]] = {}
+        self.closed_before = 0
+        self.start_row("")  # the appeals table has one row of values and no row label
+
+    def new_grid_row(self, identity: Hashable) -> None:
+        self.row_identity = identity
+
+    def label(self, token: Token, t: str) -> None:
+        group = labels.appeal_group(t)
+        if group:
+            if group != labels.LITIGATION:
+                self.groups.append((group, token.col, token.span, token.row))
+            return
+        outcome = labels.appeal_outcome(t)
+        if outcome:
+            name = self._group_for(outcome, token)
+            if name:
+                self.columns.append(Column(f"{name}.{outcome}", token.col, token.span))
+
+    def _group_for(self, outcome: str, token: Token) -> str | None:
+        if token.col is not None:
+            covering = [g for g in self.groups
+                        if g[1] is not None and g[1] <= token.col < g[1] + g[2]]
+            return covering[-1][0] if covering else None
+        # Text: outcomes fill the groups in the order their headers appeared.
+        order = [g[0] for g in self.groups] or list(labels.APPEAL_GROUPS)
+        for index in range(self.closed_before, len(order)):
+            taken = self.assigned.setdefault(order[index], set())
+            if outcome not in taken:
+                taken.add(outcome)
+                self.closed_before = index
+                return order[index]
+        return None
+
+    def value(self, token: Token, cell: Cell) -> None:
+        self.row = self.row or ""
+        columns = self.column_order()
+        if token.col is None or not any(c.col is not None for c in columns):
+            index = next((i for i in range(len(columns)) if i not in self.filled), None)
+            if index is None or (cell.status == "blank" and not self.filled):
+                return
+        else:
+            index = next((i for i, c in enumerate(columns) if c.covers(token.col)), None)
+            if index is None or index in self.filled:
+                return
+        self.filled.add(index)
+        self.out.put(f"appeals.{columns[index].name}", cell)
+
+
+_SECTIONS = {labels.ACTIVE: _Active, labels.APPLICATIONS: _Applications,
+             labels.APPEALS: _Appeals}
+
+
+def read_tables(tokens: list[Token]) -> TableReading:
+    """File every value cell of the document under its canonical key."""
+    out = TableReading()
+    section: _Section | None = None
+    current = None
+    for token in tokens:
+        t = label_key(token.text)
+        cell = parse_cell(token.text)
+        if cell is None or cell.status != "number":
+            heading = labels.section_heading(t) if token.col is None else None
+            marker = heading or (labels.section_marker(t) if cell is None else None)
+            if marker and marker != current:
+                current = marker
+                section = _SECTIONS[marker](out) if marker in _SECTIONS else None
+        if section is None:
+            continue
+        if token.row is not None:
+            section.new_grid_row(token.row)
+        if cell is None:
+            section.label(token, t)
+        else:
+            section.value(token, cell)
+    return out
+
+
+def detect_format(values: dict[str, Cell]) -> str | None:
+    """2019, 2021 or mixed, from which format-specific keys the tables printed."""
+    schema = load_schema()
+    seen: set[str] = set()
+    for key in values:
+        formats = schema.keys[key].formats
+        if len(formats) == 1:
+            seen |= formats
+    if len(seen) == 1:
+        return seen.pop()
+    if seen:
+        return "mixed"
+    return None
