@@ -26,8 +26,8 @@ def read_html(body: bytes, http_charset: str | None = None) -> Document:
     lines = [line for line in (clean(x) for x in lines) if line]
     doc = Document(kind="html", lines=lines, tokens=list(_table_tokens(root)),
                    encoding=encoding, encoding_source=source)
-    doc.title = _meta(root, "ArticleTitle") or _first_text(root, "//h1") or _first_text(
-        root, "//title")
+    doc.title = (_meta(root, "ArticleTitle") or _first_text(root, "//h1")
+                 or _page_title(_first_text(root, "//title")))
     pub = _meta(root, "PubDate") or _meta(root, "pubdate")
     date = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", pub or "")
     if not date:
@@ -49,6 +49,14 @@ def _first_text(root: etree._Element, xpath: str) -> str | None:
     found = root.xpath(xpath)
     value = clean(found[0].text_content()) if found else ""
     return value or None
+
+
+def _page_title(title: str | None) -> str | None:
+    """A <title> without the site name portals append (标题 - 某某区人民政府)."""
+    if not title:
+        return None
+    parts = [p.strip() for p in re.split(r"\s*(?:[_|｜]|\s-\s|-{1,2}|——)\s*", title) if p.strip()]
+    return next((p for p in parts if "报告" in p or "年报" in p), max(parts, key=len))
 
 
 def _collect_lines(el: etree._Element, lines: list[str], current: list[str]) -> None:

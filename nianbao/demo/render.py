@@ -215,7 +215,9 @@ def active_table(seed: Seed) -> Table:
             + [Cell(c, colspan=n) for c, n in zip(columns, spans, strict=True)]
         )
         for label, prefix, suffixes in present:
-            cells = [Cell(key=f"{prefix}.{s}", colspan=n) for s, n in zip(suffixes, spans, strict=True)]
+            cells = [
+                Cell(key=f"{prefix}.{s}", colspan=n) for s, n in zip(suffixes, spans, strict=True)
+            ]
             table.append([Cell(label, noise="style")] + cells)
     return table
 
@@ -230,7 +232,11 @@ def applications_table(seed: Seed) -> Table:
     n_outcome_rows = sum(1 if isinstance(k, str) else len(k) for _, k in outcomes)
     table: Table = [
         [Cell(_CHECK_NOTE, colspan=3, rowspan=3), Cell("申请人情况", colspan=7)],
-        [Cell("自然人", rowspan=2), Cell("法人或其他组织", colspan=5), Cell("总计", rowspan=2, noise="pad")],
+        [
+            Cell("自然人", rowspan=2),
+            Cell("法人或其他组织", colspan=5),
+            Cell("总计", rowspan=2, noise="pad"),
+        ],
         [Cell(t) for t in ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")],
     ]
     prefix = "applications"
@@ -265,7 +271,11 @@ def appeals_table(seed: Seed) -> Table:
         [Cell(t, rowspan=2) for t in _APPEAL_LABELS]
         + [Cell("未经复议直接起诉", colspan=5), Cell("复议后起诉", colspan=5)],
         [Cell(t) for t in _APPEAL_LABELS * 2],
-        [Cell(key=f"appeals.{g}.{o}", noise="style") for g in APPEAL_GROUPS for o in APPEAL_OUTCOMES],
+        [
+            Cell(key=f"appeals.{g}.{o}", noise="style")
+            for g in APPEAL_GROUPS
+            for o in APPEAL_OUTCOMES
+        ],
     ]
 
 
@@ -455,13 +465,19 @@ def _write_cell(docx_cell, text: str, convert) -> None:
 
 
 def _add_docx_table(document, table: Table, values: dict[str, Number], convert) -> None:
+    from docx.table import _Cell as _DocxCell
+
     width, placed = _grid(table)
     docx_table = document.add_table(rows=len(table), cols=width)
     docx_table.style = "Table Grid"
+    # Take every cell once, before merging: Table.cell() re-walks the whole grid on each call
+    # (quadratic), while the w:tc elements taken here stay valid because merged regions never
+    # overlap.
+    grid = [[_DocxCell(tc, docx_table) for tc in tr.tc_lst] for tr in docx_table._tbl.tr_lst]
     for r, c, cell in placed:
-        target = docx_table.cell(r, c)
+        target = grid[r][c]
         if cell.rowspan > 1 or cell.colspan > 1:
-            target = target.merge(docx_table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+            target = target.merge(grid[r + cell.rowspan - 1][c + cell.colspan - 1])
         if cell.key is None:
             _write_cell(target, cell.text, convert)
         else:

@@ -1,0 +1,6 @@
+"""The WARC archive: every fetch written as it was received (warcio)."""
+
+from .reader import iter_records, read_record
+from .writer import HttpExchange, RecordLocation, WarcFileWriter
+
+__all__ = ["HttpExchange", "RecordLocation", "WarcFileWriter", "iter_records", "read_record"]

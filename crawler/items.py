@@ -1,0 +1,30 @@
+"""What the spider hands on: fetched documents, and failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class DocumentItem:
+    """A fetched page or file that may hold an annual report."""
+
+    portal: str
+    url: str
+    status: int
+    content_type: str | None
+    body: bytes  # decoded from any content-encoding, otherwise as received
+    warc_record_id: str | None  # the response record this body was archived in
+    link_text: str | None = None
+    referer: str | None = None
+    agency_hint: str | None = None
+
+
+@dataclass
+class FailureItem:
+    """A request that failed for good (after retries): recorded, and the crawl goes on."""
+
+    portal: str
+    url: str
+    stage: str
+    message: str

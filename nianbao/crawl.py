@@ -1,0 +1,68 @@
+"""Running one crawl: Scrapy wired to the archive, the parser and the database."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+
+import parsers
+from crawler import Portal, ReportSpider, crawl_settings
+from store import Store
+
+from . import __version__
+
+CONTACT = "https://github.com/nianbao/nianbao"
+
+
+@dataclass
+class CrawlSummary:
+    run_id: int
+    status: str
+    stats: dict
+    portals: list[str]
+
+    def total(self, name: str) -> int:
+        return sum(self.stats.get(f"nianbao/{name}/{p}", 0) for p in self.portals)
+
+
+def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: str,
+              progress: bool = True) -> CrawlSummary:
+    """Crawl, archive, parse and store; blocks until the crawl is over."""
+    warc_dir = Path(data_dir) / "warc"
+    warc_dir.mkdir(parents=True, exist_ok=True)
+    with Store(db_url) as store:
+        run_id = store.start_run(command)
+        portal_ids = {p.name: store.portal_id(p.name, list(p.start_urls), list(p.allowed_hosts),
+                                              p.agency) for p in portals}
+    settings = crawl_settings(
+        portals, warc_dir=str(warc_dir), version=__version__, contact=CONTACT,
+        warcinfo={"software": f"nianbao/{__version__} (parser {parsers.PARSER_VERSION})",
+                  "format": "WARC File Format 1.0", "crawl-run": str(run_id),
+                  "portals": ", ".join(p.name for p in portals)},
+    )
+    settings.update({
+        "ITEM_PIPELINES": {"nianbao.pipeline.StorePipeline": 300},
+        "EXTENSIONS": {"nianbao.progress.ProgressDisplay": 500},
+        "NIANBAO_DB_URL": db_url,
+        "NIANBAO_RUN_ID": run_id,
+        "NIANBAO_PORTAL_IDS": portal_ids,
+        "NIANBAO_PROGRESS": progress,
+    })
+    # Scrapy's cookie handling asks tldextract, which tries to refresh the public suffix
+    # list over the network and warns when it cannot; its bundled copy is what we want.
+    logging.getLogger("tldextract").setLevel(logging.ERROR)
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(ReportSpider)
+    process.crawl(crawler, portals=portals)
+    process.start()
+    stats = crawler.stats.get_stats()
+    status = "completed" if stats.get("finish_reason") == "finished" else "interrupted"
+    summary = CrawlSummary(run_id, status, stats, list(portal_ids))
+    with Store(db_url) as store:
+        store.finish_run(run_id, status, pages=summary.total("pages"),
+                         documents=summary.total("documents"), reports=summary.total("reports"),
+                         errors=summary.total("errors"))
+    return summary

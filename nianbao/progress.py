@@ -1,0 +1,56 @@
+"""A live table of the crawl, per portal, drawn from Scrapy's stats (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+COLUMNS = ("pages", "documents", "reports", "checks_failed", "errors")
+
+
+def portal_table(stats: dict, portals: list[str], title: str = "nianbao crawl") -> Table:
+    table = Table(title=title)
+    table.add_column("portal")
+    for column in COLUMNS:
+        table.add_column(column.replace("_", " "), justify="right")
+    for name in portals:
+        table.add_row(name, *(str(stats.get(f"nianbao/{c}/{name}", 0)) for c in COLUMNS))
+    return table
+
+
+class ProgressDisplay:
+    def __init__(self, crawler: Crawler, portals: list[str]) -> None:
+        self.crawler = crawler
+        self.portals = portals
+        self.live: Live | None = None
+        self.loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressDisplay:
+        if not crawler.settings.getbool("NIANBAO_PROGRESS"):
+            raise NotConfigured
+        display = cls(crawler, list(crawler.settings.getdict("NIANBAO_PORTAL_IDS")))
+        crawler.signals.connect(display.opened, signal=signals.spider_opened)
+        crawler.signals.connect(display.closed, signal=signals.spider_closed)
+        return display
+
+    def _render(self) -> Table:
+        return portal_table(self.crawler.stats.get_stats(), self.portals)
+
+    def opened(self) -> None:
+        self.live = Live(self._render(), console=Console(stderr=True), refresh_per_second=4,
+                         transient=True)
+        self.live.start()
+        self.loop = task.LoopingCall(lambda: self.live.update(self._render()))
+        self.loop.start(0.25)
+
+    def closed(self) -> None:
+        if self.loop and self.loop.running:
+            self.loop.stop()
+        if self.live:
+            self.live.stop()
