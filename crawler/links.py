@@ -28,8 +28,8 @@ _NOT_A_REPORT = re.compile(
 _REPORT_COLUMN = re.compile(r"(信息公开|政务公开).{0,6}(年度报告|年报)|^年报$|年度报告专栏")
 _YEAR = re.compile(r"(19|20)\d{2}")
 _PAGINATION_TEXT = re.compile(r"^(下一页|下页|上一页|上页|尾页|末页|首页|\d{1,4}|>|>>|»|›)$")
-_PAGINATION_URL = re.compile(r"(index|list)_\d+\.s?html?$|[?&](page|pageNo|pageIndex|curPage|p)=\d+",
-                             re.I)
+_PAGINATION_URL = re.compile(
+    r"(index|list)_\d+\.s?html?$|[?&](page|pageNo|pageIndex|curPage|p)=\d+", re.I)
 ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".txt", ".xls", ".xlsx", ".rtf", ".ofd")
 
 

@@ -9,8 +9,8 @@ and the accounting checks.
 from __future__ import annotations
 
 from .checks import CheckFailure, check
-from .docx import DocxError, read_docx
 from .document import Document
+from .docx import DocxError, read_docx
 from .encoding import charset_from_content_type, decode
 from .html import read_html
 from .metadata import Hints, extract
@@ -85,8 +85,15 @@ def build_report(doc: Document, hints: Hints | None = None) -> Report:
     if meta.region:
         report.province, report.city = meta.region.province, meta.region.city
         report.district, report.division_code = meta.region.district, meta.region.division_code
-    formats = {"2019", "2021"} if fmt == "mixed" else ({fmt} if fmt else set())
-    keys = load_schema().keys_for(formats)
+    schema = load_schema()
+    if fmt:
+        formats = {"2019", "2021"} if fmt == "mixed" else {fmt}
+        keys = schema.keys_for(formats)
+    else:
+        # Tables with only rows both formats share: those keys, and nothing format-specific.
+        formats = set()
+        keys = [k for k, spec in schema.keys.items() if len(spec.formats) == 2]
+        keys = keys if reading.values else []
     report.cells = {key: reading.values.get(key) or Cell.absent() for key in keys}
-    report.checks_failed = check(report.cells, formats)
+    report.checks_failed = check(report.cells, formats or {"2019", "2021"})
     return report

@@ -15,7 +15,8 @@ from .text import clean
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "section", "article",
            "header", "footer", "ul", "ol", "center", "blockquote", "pre", "dd", "dt"}
 _SKIP = {"script", "style", "noscript", "template", "head", "title"}
-_DATE = re.compile(r"(?:发布|发文|成文|公开)(?:日期|时间)\s*[:：]\s*(\d{4})[-年/.](\d{1,2})[-月/.](\d{1,2})")
+_DATE = re.compile(
+    r"(?:发布|发文|成文|公开)(?:日期|时间)\s*[:：]\s*(\d{4})[-年/.](\d{1,2})[-月/.](\d{1,2})")
 
 
 def read_html(body: bytes, http_charset: str | None = None) -> Document:

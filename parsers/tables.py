@@ -11,8 +11,8 @@ at worst it is dropped, with a note.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Hashable
 
 from . import labels
 from .schema import load_schema
@@ -89,9 +89,6 @@ class _Section:
             index = next((i for i, c in enumerate(columns) if c.covers(token.col)), None)
         else:
             index = next((i for i in range(len(columns)) if i not in self.filled), None)
-            if index is not None and cell.status == "blank" and not self.filled:
-                # In text, blank lines before a row's first number are merged label cells.
-                return
         if index is None or index in self.filled:
             if cell.status == "number":
                 self.out.notes.append(f"{self.table}.{self.row}: extra value {token.text!r}")

@@ -1,0 +1,56 @@
+"""`nianbao crawl`: crawl the portals of a config file, archive, parse, store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from crawler import Portal
+
+from ..config import ConfigError, load_config
+from .common import add_data_options, db_url
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("crawl", help="crawl the portals of a config file")
+    add_data_options(parser)
+    parser.add_argument("--config", required=True, type=Path)
+    parser.add_argument("--portal", action="append", default=[], help="only this portal")
+    add_progress_option(parser)
+    parser.set_defaults(func=run)
+
+
+def add_progress_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-progress", action="store_true", help="no live progress table")
+
+
+def run(args: argparse.Namespace) -> int:
+    portals = load_config(args.config)
+    if args.portal:
+        unknown = set(args.portal) - {p.name for p in portals}
+        if unknown:
+            raise ConfigError(f"no portal named {', '.join(sorted(unknown))} in {args.config}")
+        portals = [p for p in portals if p.name in args.portal]
+    return crawl_and_report(args, portals, "crawl")
+
+
+def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: str) -> int:
+    """Run the crawl with a live table on a terminal, then print the summary."""
+    from ..crawl import run_crawl
+    from ..progress import portal_table
+
+    url = db_url(args)
+    summary = run_crawl(portals, data_dir=args.data_dir, db_url=url, command=command,
+                        progress=not args.no_progress and sys.stderr.isatty())
+    console = Console()
+    console.print(portal_table(summary.stats, summary.portals,
+                               title=f"crawl run {summary.run_id}: {summary.status}"))
+    console.print(f"{summary.total('documents')} documents fetched, "
+                  f"{summary.total('reports')} reports parsed, "
+                  f"{summary.total('checks_failed')} with failed checks, "
+                  f"{summary.total('errors')} errors")
+    console.print(f"database: {url}\nWARC files: {args.data_dir / 'warc'}")
+    return 0 if summary.status == "completed" else 1

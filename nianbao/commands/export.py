@@ -1,0 +1,52 @@
+"""`nianbao export`: every stored report (newest version of each) as JSON lines or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from parsers.schema import load_schema
+from store import Store, report_json
+
+from .common import add_data_options, db_url
+
+META_COLUMNS = ["agency", "province", "city", "district", "division_code", "year", "format",
+                "title", "url", "published", "parser_version"]
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("export", help="write every stored report (newest version)")
+    add_data_options(parser)
+    parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    parser.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with Store(db_url(args)) as store:
+        rows = (report_json(r) for r in store.newest_reports())
+        if args.out:
+            with open(args.out, "w", encoding="utf-8", newline="") as out:
+                write(out, rows, args.format)
+        else:
+            write(sys.stdout, rows, args.format)
+    return 0
+
+
+def write(out: TextIO, rows: Iterable[dict], fmt: str) -> None:
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    # CSV: one wide row per report, metadata then a column per canonical key.
+    keys = list(load_schema().keys)
+    writer = csv.writer(out)
+    writer.writerow(META_COLUMNS + keys + ["checks_failed"])
+    for row in rows:
+        writer.writerow([row.get(m) for m in META_COLUMNS] + [row["values"].get(k) for k in keys]
+                        + [";".join(c["key"] for c in row["checks_failed"])])

@@ -1,0 +1,69 @@
+"""Shared fixtures: the seed reports (bundled with the demo) and a crawl of the demo portals."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_DIR = ROOT / "nianbao" / "demo" / "seeds"
+
+
+@dataclass(frozen=True)
+class SeedCase:
+    id: str
+    path: Path
+    expected: dict
+
+
+def seed_cases() -> list[SeedCase]:
+    cases = []
+    for path in sorted(SEED_DIR.glob("*.txt")):
+        expected = json.loads((SEED_DIR / "expected" / f"{path.stem}.json").read_text())
+        cases.append(SeedCase(path.stem[:3], path, expected))
+    return cases
+
+
+def run_nianbao(*args: str, cwd: Path | None = None, timeout: int = 300,
+                env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real command line, in its own process (Scrapy's reactor runs once per process)."""
+    return subprocess.run([sys.executable, "-m", "nianbao.cli", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd,
+                          env={**os.environ, **(env or {})})
+
+
+@dataclass
+class DemoCrawl:
+    data_dir: Path
+    reports: list  # nianbao.demo.DemoReport
+    decoys: list[str]
+    portals: list
+    result: subprocess.CompletedProcess
+
+    def export(self) -> list[dict]:
+        out = run_nianbao("export", "--data-dir", str(self.data_dir))
+        assert out.returncode == 0, out.stderr
+        return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+@pytest.fixture(scope="session")
+def demo_crawl(tmp_path_factory: pytest.TempPathFactory) -> DemoCrawl:
+    """The demo portals served from this process, crawled by `nianbao crawl` in another."""
+    from nianbao.demo import DemoPortals
+
+    data_dir = tmp_path_factory.mktemp("demo-crawl")
+    with DemoPortals() as demo:
+        config = data_dir / "portals.toml"
+        config.write_text(demo.config_toml(), encoding="utf-8")
+        result = run_nianbao("crawl", "--config", str(config), "--data-dir", str(data_dir),
+                             "--no-progress")
+        crawl = DemoCrawl(data_dir, list(demo.reports), list(demo.decoys), list(demo.portals),
+                          result)
+    assert result.returncode == 0, result.stderr
+    return crawl

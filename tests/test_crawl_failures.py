@@ -1,0 +1,94 @@
+"""Bad input never stops a crawl: a 5xx, a broken attachment and a dead link are recorded
+with their URLs, and the good report next to them is still stored."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from nianbao.demo import load_seeds, render_report_html
+
+from .conftest import run_nianbao
+
+REPORT = "天津市东丽区人力资源和社会保障局2023年政府信息公开工作年度报告"
+
+
+def pages(port: int) -> dict[str, tuple[int, str, bytes]]:
+    seed = next(s for s in load_seeds() if s.id == "000")
+    listing = f"""<html><head><meta charset="utf-8"></head><body><ul>
+      <li><a href="/art/good.html">{REPORT}</a></li>
+      <li><a href="/art/broken.html">天津市东丽区民政局2023年政府信息公开工作年度报告</a></li>
+      <li><a href="/upload/bad.docx">天津市东丽区司法局2023年政府信息公开工作年度报告.docx</a></li>
+      <li><a href="http://127.0.0.1:1/gone.html">天津市东丽区文旅局2023年政府信息公开工作年度报告</a></li>
+    </ul></body></html>"""
+    good = (f"<html><head><meta charset='utf-8'><title>{REPORT}</title></head><body>"
+            f"<h1>{REPORT}</h1>{render_report_html(seed)}</body></html>")
+    return {
+        "/robots.txt": (200, "text/plain", b"User-agent: *\nAllow: /\n"),
+        "/": (200, "text/html; charset=utf-8", listing.encode()),
+        "/art/good.html": (200, "text/html; charset=utf-8", good.encode()),
+        "/art/broken.html": (503, "text/html", b"<h1>Service Unavailable</h1>"),
+        "/upload/bad.docx": (200, "application/vnd.openxmlformats-officedocument."
+                             "wordprocessingml.document", b"PK\x03\x04 truncated"),
+    }
+
+
+@pytest.fixture()
+def flaky_portal():
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            status, content_type, body = self.server.pages.get(
+                self.path, (404, "text/plain", b"not found"))
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = server.server_address[1]
+    server.pages = pages(port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield port
+    server.shutdown()
+    server.server_close()
+
+
+def test_failures_are_recorded_and_the_crawl_goes_on(flaky_portal, tmp_path):
+    host = f"127.0.0.1:{flaky_portal}"
+    config = tmp_path / "portals.toml"
+    config.write_text(f"""
+[[portal]]
+name = "flaky"
+start_urls = ["http://{host}/"]
+allowed_hosts = ["{host}", "127.0.0.1:1"]
+render = "never"
+requests_per_second = 50.0
+""", encoding="utf-8")
+    result = run_nianbao("crawl", "--config", str(config), "--data-dir", str(tmp_path),
+                         "--no-progress")
+    assert result.returncode == 0, result.stderr
+
+    db = sqlite3.connect(tmp_path / "nianbao.sqlite")
+    errors = {url: (stage, message) for url, stage, message in
+              db.execute("SELECT url, stage, message FROM error")}
+    assert errors[f"http://{host}/art/broken.html"] == ("fetch", "HTTP 503")
+    stage, message = errors[f"http://{host}/upload/bad.docx"]
+    assert stage == "parse" and "DOCX" in message
+    stage, message = errors["http://127.0.0.1:1/gone.html"]
+    assert stage == "fetch" and "Connection" in message
+    # Every attempt at the 503 page was archived (the retries too) and is in the fetch table.
+    statuses = [s for (s,) in db.execute("SELECT status FROM fetch WHERE url LIKE '%broken%'")]
+    assert statuses == [503, 503, 503]
+
+    export = run_nianbao("export", "--data-dir", str(tmp_path))
+    (report,) = [json.loads(line) for line in export.stdout.splitlines()]
+    assert report["agency"] == "天津市东丽区人力资源和社会保障局"
+    assert report["values"]["active.licensing.decisions"] == 282
