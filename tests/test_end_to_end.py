@@ -66,7 +66,7 @@ def test_fetch_table_points_at_every_response_record(demo_crawl):
     fetches = db.execute("SELECT url, status, warc_file, warc_offset, warc_record_id, "
                          "payload_digest FROM fetch").fetchall()
     assert len(fetches) >= 10
-    for url, status, warc_file, offset, record_id, digest in fetches:
+    for url, _status, warc_file, offset, record_id, digest in fetches:
         headers, _ = read_record(demo_crawl.data_dir / "warc", warc_file, offset)
         assert (headers["WARC-Record-ID"], headers["WARC-Target-URI"]) == (record_id, url)
         assert headers["WARC-Payload-Digest"] == digest

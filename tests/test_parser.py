@@ -23,7 +23,8 @@ def test_cells_read_as_printed(text, value, status):
     assert (cell.value, cell.status, cell.raw) == (value, status, text)
 
 
-@pytest.mark.parametrize("label", ["1.属于国家秘密", "（一）予以公开", "第二十条第（一）项", "规章"])
+@pytest.mark.parametrize("label", ["1.属于国家秘密", "（一）予以公开", "第二十条第（一）项",
+                                   "规章"])
 def test_labels_are_not_values(label):
     assert parse_cell(label) is None
 
@@ -45,15 +46,18 @@ def test_stray_page_numbers_do_not_shift_cells():
 
 
 APPLICATION_HEADER = """
-<tr><td colspan="3" rowspan="3">（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）</td>
+<tr><td colspan="3" rowspan="3">（本列数据的勾稽关系为：第一项加第二项之和，
+等于第三项加第四项之和）</td>
 <td colspan="7">申请人情况</td></tr>
 <tr><td rowspan="2">总计</td><td rowspan="2">自然人</td><td colspan="5">法人或其他组织</td></tr>
 <tr><td>商业<br>企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td></tr>
 """
 
 
-def html_page(body: str, title: str = "天津市东丽区人力资源和社会保障局2023年政府信息公开工作年度报告"
-              ) -> bytes:
+TITLE = "天津市东丽区人力资源和社会保障局2023年政府信息公开工作年度报告"
+
+
+def html_page(body: str, title: str = TITLE) -> bytes:
     return (f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>"
             f"{body}</body></html>").encode()
 
@@ -107,15 +111,17 @@ def test_mixed_format_is_reported_per_section():
                    "</tr></table>")
     assert parsers.parse_document(html_page(active_2021)).format == "2021"
     assert parsers.parse_document(html_page(active_2019)).format == "2019"
-    mixed = parsers.parse_document(html_page(active_2021 + active_2019.replace("规章", "规范性文件")))
+    both = active_2021 + active_2019.replace("规章", "规范性文件")
+    mixed = parsers.parse_document(html_page(both))
     assert mixed.format == "mixed"
     assert mixed.values()["active.rules.issued"] == 1
     assert mixed.values()["active.normative_docs.total"] == 3
 
 
 def test_pages_that_are_not_reports():
-    guide = html_page("<h1>天津市东丽区人力资源和社会保障局政府信息公开指南</h1><p>为了更好地提供政府信息"
-                      "公开服务，编制本指南。</p>", title="政府信息公开指南")
+    guide = html_page("<h1>天津市东丽区人力资源和社会保障局政府信息公开指南</h1>"
+                      "<p>为了更好地提供政府信息公开服务，编制本指南。</p>",
+                      title="政府信息公开指南")
     assert parsers.parse_document(guide).is_report is False
 
 
