@@ -1,6 +1,7 @@
 """The WARC archive: every fetch written as it was received (warcio)."""
 
 from .reader import iter_records, read_record
-from .writer import HttpExchange, RecordLocation, WarcFileWriter
+from .writer import BrowserCapture, HttpExchange, RecordLocation, WarcFileWriter
 
-__all__ = ["HttpExchange", "RecordLocation", "WarcFileWriter", "iter_records", "read_record"]
+__all__ = ["BrowserCapture", "HttpExchange", "RecordLocation", "WarcFileWriter", "iter_records",
+           "read_record"]

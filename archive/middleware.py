@@ -16,7 +16,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from . import signals as archive_signals
-from .writer import HttpExchange, WarcFileWriter
+from .writer import BrowserCapture, HttpExchange, WarcFileWriter
 
 # Headers that described a transfer the HTTP client already undid.
 _HOP_BY_HOP = {b"transfer-encoding"}
@@ -41,6 +41,12 @@ class WarcArchiveMiddleware:
         return middleware
 
     def process_response(self, request: Request, response: Response) -> Response:
+        capture = request.meta.get("browser_capture")
+        if isinstance(capture, BrowserCapture):
+            # A browser-rendered page: what the browser received, then the DOM as a
+            # resource record. The rendered body Scrapy holds is never written as a response.
+            request.meta["warc_record"] = self.writer.write_capture(capture)
+            return response
         exchange = to_exchange(request, response)
         response_record, request_record = self.writer.write(exchange)
         request.meta["warc_record"] = response_record

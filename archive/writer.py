@@ -39,6 +39,20 @@ class HttpExchange:
 
 
 @dataclass(frozen=True)
+class BrowserCapture:
+    """What a headless browser received while rendering one page.
+
+    The archive writes each network exchange as a request/response pair and the rendered
+    DOM as a ``resource`` record referring to the page's response, never as a response.
+    """
+
+    page_url: str
+    exchanges: tuple[HttpExchange, ...]  # the page itself first, then XHR/fetch/attachments
+    rendered_dom: bytes  # UTF-8 HTML serialisation of the DOM after scripts ran
+    fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class RecordLocation:
     """Where a record is: enough to read it back without an index."""
 
@@ -104,6 +118,35 @@ class WarcFileWriter:
         if self._fh.tell() >= self.max_file_size:
             self.close()
         return response_location, request_location
+
+    def write_resource(self, url: str, body: bytes, content_type: str, *,
+                       refers_to: str | None = None, concurrent_to: str | None = None,
+                       fetched_at: datetime | None = None) -> RecordLocation:
+        """A record of something nianbao made rather than received (a rendered DOM)."""
+        if self._writer is None:
+            self._open()
+        headers = {"WARC-Date": (fetched_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        if refers_to:
+            headers["WARC-Refers-To"] = refers_to
+        if concurrent_to:
+            headers["WARC-Concurrent-To"] = concurrent_to
+        record = self._writer.create_warc_record(
+            url, "resource", payload=io.BytesIO(body), length=len(body),
+            warc_content_type=content_type, warc_headers_dict=headers)
+        location = self._write_record(record)
+        self._fh.flush()
+        return location
+
+    def write_capture(self, capture: BrowserCapture) -> RecordLocation:
+        """Every exchange of a browser capture, then its DOM; returns the DOM's location."""
+        page_record = None
+        for exchange in capture.exchanges:
+            response, _ = self.write(exchange)
+            if page_record is None and exchange.url == capture.page_url:
+                page_record = response.record_id
+        return self.write_resource(capture.page_url, capture.rendered_dom,
+                                   "text/html; charset=utf-8", refers_to=page_record,
+                                   concurrent_to=page_record, fetched_at=capture.fetched_at)
 
     def _write_record(self, record) -> RecordLocation:
         offset = self._fh.tell()

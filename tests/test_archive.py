@@ -76,3 +76,22 @@ def test_files_rotate_at_the_size_limit(tmp_path):
                                                                   second.warc_file])
     for name in (first.warc_file, second.warc_file):
         assert [r.rec_type for r in iter_records(tmp_path / name)][0] == "warcinfo"
+
+
+def test_browser_capture_keeps_the_dom_out_of_response_records(tmp_path):
+    from archive import BrowserCapture
+
+    page = exchange("http://127.0.0.1:8000/list.html")
+    xhr = exchange("http://127.0.0.1:8000/api/list?page=1", body=b'{"rows": []}')
+    writer = WarcFileWriter(tmp_path)
+    dom = writer.write_capture(BrowserCapture(page.url, (page, xhr), b"<html>rendered</html>"))
+    writer.close()
+    records = list(iter_records(tmp_path / dom.warc_file))
+    kinds = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in records]
+    assert kinds == [("warcinfo", None), ("response", page.url), ("request", page.url),
+                     ("response", xhr.url), ("request", xhr.url), ("resource", page.url)]
+    page_id = records[1].rec_headers.get_header("WARC-Record-ID")
+    assert records[-1].rec_headers.get_header("WARC-Refers-To") == page_id
+    headers, payload = read_record(tmp_path, dom.warc_file, dom.offset)
+    assert headers["WARC-Type"] == "resource" and payload == b"<html>rendered</html>"
+    assert warcio_check(tmp_path / dom.warc_file).returncode == 0
