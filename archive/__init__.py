@@ -1,7 +1,9 @@
 """The WARC archive: every fetch written as it was received (warcio)."""
 
-from .reader import iter_records, read_record
+from .index import ArchiveIndex, IndexEntry
+from .reader import iter_records, load_payload, read_record, scan_file, warc_files
 from .writer import BrowserCapture, HttpExchange, RecordLocation, WarcFileWriter
 
-__all__ = ["BrowserCapture", "HttpExchange", "RecordLocation", "WarcFileWriter", "iter_records",
-           "read_record"]
+__all__ = ["ArchiveIndex", "BrowserCapture", "HttpExchange", "IndexEntry", "RecordLocation",
+           "WarcFileWriter", "iter_records", "load_payload", "read_record", "scan_file",
+           "warc_files"]

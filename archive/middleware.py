@@ -2,6 +2,11 @@
 
 It sits closer to the downloader than HttpCompressionMiddleware (order 950 > 590), so it
 sees each body still content-encoded as sent, and every redirect and retried attempt.
+
+On the way out it makes requests conditional (If-None-Match / If-Modified-Since from the
+newest archived capture of the URL); a ``304`` is archived as a server-not-modified
+revisit and the spider gets the archived response instead, so a re-crawl still follows
+the links of pages that did not change.
 """
 
 from __future__ import annotations
@@ -14,18 +19,20 @@ from urllib.parse import urlsplit
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.responsetypes import responsetypes
 
 from . import signals as archive_signals
+from .index import ArchiveIndex
+from .reader import load_payload
 from .writer import BrowserCapture, HttpExchange, WarcFileWriter
-
-# Headers that described a transfer the HTTP client already undid.
-_HOP_BY_HOP = {b"transfer-encoding"}
 
 
 class WarcArchiveMiddleware:
-    def __init__(self, crawler: Crawler, writer: WarcFileWriter) -> None:
+    def __init__(self, crawler: Crawler, writer: WarcFileWriter, *,
+                 conditional: bool = True) -> None:
         self.crawler = crawler
         self.writer = writer
+        self.conditional = conditional
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchiveMiddleware:
@@ -35,25 +42,91 @@ class WarcArchiveMiddleware:
             prefix=settings.get("ARCHIVE_PREFIX", "nianbao"),
             max_file_size=settings.getint("ARCHIVE_MAX_FILE_SIZE", 1_000_000_000),
             warcinfo=settings.getdict("ARCHIVE_WARCINFO"),
+            gzip_level=settings.getint("ARCHIVE_GZIP_LEVEL", 6),
+            dedup=settings.getbool("ARCHIVE_DEDUP", True),
         )
-        middleware = cls(crawler, writer)
+        middleware = cls(crawler, writer,
+                         conditional=settings.getbool("ARCHIVE_CONDITIONAL_REQUESTS", True))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(middleware.document_parsed,
+                                signal=archive_signals.document_parsed)
         return middleware
+
+    @property
+    def index(self) -> ArchiveIndex:
+        return self.writer.index
+
+    def process_request(self, request: Request) -> None:
+        if not self.conditional or request.method != "GET" or "browser_capture" in request.meta:
+            return None
+        if request.headers.get(b"If-None-Match") or request.headers.get(b"If-Modified-Since"):
+            return None
+        latest = self.index.latest(request.url)
+        if latest is None or not latest.status or latest.status not in ("200", "304"):
+            return None
+        try:
+            stored = load_payload(self.writer.directory, latest.filename, latest.offset,
+                                  self.index)
+        except (OSError, LookupError):
+            return None
+        validators = {k.lower(): v for k, v in stored.http_headers}
+        if "etag" in validators:
+            request.headers[b"If-None-Match"] = validators["etag"]
+        if "last-modified" in validators:
+            request.headers[b"If-Modified-Since"] = validators["last-modified"]
+        return None
 
     def process_response(self, request: Request, response: Response) -> Response:
         capture = request.meta.get("browser_capture")
         if isinstance(capture, BrowserCapture):
             # A browser-rendered page: what the browser received, then the DOM as a
             # resource record. The rendered body Scrapy holds is never written as a response.
-            request.meta["warc_record"] = self.writer.write_capture(capture)
+            records = self.writer.write_capture_records(capture)
+            for exchange, response_record, request_record in records[:-1]:
+                self.crawler.signals.send_catch_log(
+                    archive_signals.exchange_archived, request=request, response=None,
+                    exchange=exchange, response_record=response_record,
+                    request_record=request_record)
+            request.meta["warc_record"] = records[-1]
+            self.crawler.signals.send_catch_log(
+                archive_signals.resource_archived, request=request, url=capture.page_url,
+                record=records[-1], fetched_at=capture.fetched_at)
             return response
         exchange = to_exchange(request, response)
         response_record, request_record = self.writer.write(exchange)
         request.meta["warc_record"] = response_record
+        if response.status == 304 and response_record.refers_to:
+            response = self._archived_response(request, response) or response
         self.crawler.signals.send_catch_log(
             archive_signals.exchange_archived, request=request, response=response,
             exchange=exchange, response_record=response_record, request_record=request_record)
         return response
+
+    def _archived_response(self, request: Request, response: Response) -> Response | None:
+        """The archived capture a 304 confirmed, as the response the spider sees."""
+        refers_to = self.writer.index.latest(request.url)
+        if refers_to is None:
+            return None
+        try:
+            stored = load_payload(self.writer.directory, refers_to.filename, refers_to.offset,
+                                  self.index)
+        except (OSError, LookupError):
+            return None
+        # The archived 200's headers describe the archived body (still content-encoded),
+        # so HttpCompressionMiddleware decodes it as it would a fresh one.
+        headers: dict[str, list[str]] = {}
+        for name, value in stored.payload_http:
+            headers.setdefault(name, []).append(value)
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=stored.raw)
+        return cls(url=request.url, status=200, headers=headers, body=stored.raw,
+                   request=request, flags=["archived"], ip_address=response.ip_address,
+                   protocol=response.protocol)
+
+    def document_parsed(self, url: str, record_id: str | None, fields: dict) -> None:
+        """A metadata record tying a document record to what was parsed from it."""
+        location = self.writer.write_metadata(url, record_id, fields)
+        self.crawler.signals.send_catch_log(archive_signals.metadata_archived, url=url,
+                                            record=location)
 
     def spider_closed(self) -> None:
         self.writer.close()
@@ -63,12 +136,10 @@ def to_exchange(request: Request, response: Response) -> HttpExchange:
     parts = urlsplit(request.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     request_headers = [("Host", parts.netloc)] + _pairs(request.headers.items())
-    response_headers = [(k, v) for k, v in _pairs(response.headers.items())
-                        if k.lower().encode() not in _HOP_BY_HOP]
-    if response.headers.get(b"Transfer-Encoding"):
-        # The client de-chunked the body: say how long the stored body is.
-        response_headers = [(k, v) for k, v in response_headers if k.lower() != "content-length"]
-        response_headers.append(("Content-Length", str(len(response.body))))
+    # Twisted keeps connection headers (Transfer-Encoding, Connection, Keep-Alive) out of
+    # the response and de-chunks the body; Scrapy adds Content-Length when the length was
+    # known. The writer drops any header left that does not hold for the stored body.
+    response_headers = _pairs(response.headers.items())
     try:
         reason = HTTPStatus(response.status).phrase
     except ValueError:

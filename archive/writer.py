@@ -1,23 +1,41 @@
 """Writing HTTP exchanges to gzip'd WARC files with warcio.
 
-Each file starts with a `warcinfo` record; each exchange is a `response` record followed
-by its `request`, linked by WARC-Concurrent-To. Files are written under a `.open` name
-and renamed when closed, so a finished name always means a finished file.
+Each file starts with a `warcinfo` record; each exchange is a `response` record (or a
+`revisit`, when the same URL with the same payload is already committed to a closed file
+of the archive) followed by its `request`, linked by WARC-Concurrent-To. Files are written
+under a `.open` name and renamed when closed, so a finished name always means a finished
+file; closing also writes the file's CDXJ index and merges it into ``index.cdxj``.
+
+One digest algorithm throughout: SHA-1 in base32 (``sha1:…``), what pywb, Heritrix and
+warcio use. The payload digest is over the transfer-decoded body, still content-encoded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import socket
-from dataclasses import dataclass
+import zlib
+from base64 import b32encode
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from .index import ArchiveIndex, IndexEntry, merge_into_index, warc_timestamp, write_file_index
+
 OPEN_SUFFIX = ".open"
+#: zlib level of the gzip members. warcio always uses 9; bench/archive.py measured level 6
+#: at about twice the speed for files about 2% larger, so 6 is the default.
+DEFAULT_GZIP_LEVEL = 6
+IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest"
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.0/revisit/server-not-modified"
+#: WARC-Target-URI of the metadata record about a document (as Browsertrix's urn:text:).
+METADATA_URI_PREFIX = "urn:nianbao:parse:"
 
 
 @dataclass(frozen=True)
@@ -36,6 +54,9 @@ class HttpExchange:
     response_body: bytes  # as sent: still content-encoded, transfer-decoded
     ip_address: str | None = None
     fetched_at: datetime | None = None
+    #: Headers the fetcher's transfer decoding made untrue, as received (for provenance;
+    #: written as a WARC header, never into the HTTP head).
+    removed_headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,50 +82,205 @@ class RecordLocation:
     length: int
     record_id: str
     payload_digest: str | None = None
+    record_type: str = "response"  # response | revisit | request | resource | metadata
+    refers_to: str | None = None  # WARC-Refers-To: the record a revisit/resource/metadata names
+
+
+def sha1_base32(data: bytes) -> str:
+    return "sha1:" + b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+def describe_stored_body(exchange: HttpExchange) -> HttpExchange:
+    """The exchange with HTTP headers that describe the body as it will be stored.
+
+    A fetcher that undid the transfer coding (Scrapy over Twisted, a browser) or the
+    content coding (a browser's decoded body) leaves headers that no longer hold: a
+    `Transfer-Encoding: chunked` over a de-chunked body, a `Content-Encoding: gzip` over
+    plain bytes. Those are dropped (kept as received in ``removed_headers``, written as
+    the WARC header WARC-Nianbao-Transfer-Decoded) and `Content-Length` set to the stored
+    length, so a replaying client reads the record right.
+    """
+    headers = list(exchange.response_headers)
+    body = exchange.response_body
+    removed: list[tuple[str, str]] = []
+    te = (_header(headers, "transfer-encoding") or "").lower()
+    if te:
+        if "chunked" in te:
+            from .check import dechunk
+
+            try:
+                # Still chunked: stored de-chunked, so the payload digest (over the
+                # transfer-decoded body, as the WARC standard says) is also what
+                # `warcio check` computes over the stored payload.
+                body = dechunk(body)
+            except ValueError:
+                pass  # already de-chunked by the client
+        removed += [(k, v) for k, v in headers if k.lower() == "transfer-encoding"]
+        headers = [(k, v) for k, v in headers if k.lower() != "transfer-encoding"]
+    ce = (_header(headers, "content-encoding") or "").strip().lower()
+    if ce in ("gzip", "x-gzip") and body and not body.startswith(b"\x1f\x8b"):
+        removed += [(k, v) for k, v in headers if k.lower() == "content-encoding"]
+        headers = [(k, v) for k, v in headers if k.lower() != "content-encoding"]
+    if not removed:
+        return exchange
+    if not _header(headers, "transfer-encoding"):
+        cl = _header(headers, "content-length")
+        if cl != str(len(body)):
+            if cl is not None:
+                removed += [(k, v) for k, v in headers if k.lower() == "content-length"]
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(body))))
+
+
+    return replace(exchange, response_headers=headers, response_body=body,
+                   removed_headers=tuple(exchange.removed_headers) + tuple(removed))
+
+
+def warc_date(moment: datetime | None) -> str:
+    return (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Gzipping:
+    """One gzip member per record (as warcio does), at a chosen compression level."""
+
+    def __init__(self, out, level: int) -> None:
+        self.out = out
+        self.compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+
+    def write(self, data: bytes) -> None:
+        self.out.write(self.compressor.compress(data))
+
+    def flush(self) -> None:
+        self.out.write(self.compressor.flush())
+
+
+class _Writer(WARCWriter):
+    def __init__(self, out, level: int | None) -> None:
+        super().__init__(out, gzip=False)
+        self.level = level
+
+    def write_record(self, record, params=None) -> None:
+        out = _Gzipping(self.out, self.level) if self.level is not None else self.out
+        self._write_warc_record(out, record)
 
 
 class WarcFileWriter:
     def __init__(self, directory: Path | str, *, prefix: str = "nianbao",
-                 max_file_size: int = 1_000_000_000, warcinfo: dict[str, str] | None = None
-                 ) -> None:
+                 max_file_size: int = 1_000_000_000, warcinfo: dict[str, str] | None = None,
+                 gzip_level: int | None = DEFAULT_GZIP_LEVEL, dedup: bool = True,
+                 index: ArchiveIndex | None = None) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
         self.max_file_size = max_file_size
         self.warcinfo = dict(warcinfo or {})
+        self.gzip_level = gzip_level
+        self.dedup = dedup
+        # Only records of closed files are in the index: a revisit always resolves.
+        self.index = index if index is not None else ArchiveIndex.load(self.directory)
         self.stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
         self.serial = 0
         self._fh: io.BufferedWriter | None = None
-        self._writer: WARCWriter | None = None
+        self._writer: _Writer | None = None
+        self._entries: list[IndexEntry] = []
+        self._record_ids: dict[tuple[str, int], str] = {}
         self.filename: str | None = None
         self.files_written: list[str] = []
+        self.counts: dict[str, int] = {}
+
+    # -- files -------------------------------------------------------------------------
 
     def _open(self) -> None:
-        self.serial += 1
         host = socket.gethostname().split(".")[0]
-        self.filename = f"{self.prefix}-{self.stamp}-{self.serial:05d}-{os.getpid()}-{host}.warc.gz"
+        suffix = ".warc.gz" if self.gzip_level is not None else ".warc"
+        while True:  # never reuse a name (two writers may start within one second)
+            self.serial += 1
+            self.filename = (f"{self.prefix}-{self.stamp}-{self.serial:05d}-{os.getpid()}-"
+                             f"{host}{suffix}")
+            if not (self.directory / self.filename).exists() and not (
+                    self.directory / (self.filename + OPEN_SUFFIX)).exists():
+                break
         self._fh = open(self.directory / (self.filename + OPEN_SUFFIX), "wb")  # noqa: SIM115
-        self._writer = WARCWriter(self._fh, gzip=True)
+        self._writer = _Writer(self._fh, self.gzip_level)
+        self._entries = []
         info = self._writer.create_warcinfo_record(self.filename, self.warcinfo)
-        self._writer.write_record(info)
+        self._write_record(info)
 
-    def write(self, exchange: HttpExchange) -> tuple[RecordLocation, RecordLocation]:
-        """Write the response and request records; returns their locations."""
+    def _ensure_open(self) -> _Writer:
         if self._writer is None:
             self._open()
-        writer = self._writer
-        date = (exchange.fetched_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        response_headers = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(),
-                                            exchange.response_headers,
-                                            protocol=exchange.protocol)
+        return self._writer
+
+    def _after_write(self) -> None:
+        self._fh.flush()
+        if self._fh.tell() >= self.max_file_size:
+            self.close()
+
+    def close(self) -> None:
+        """Finish the current file: flush it, give it its final name, index it."""
+        if self._fh is None:
+            return
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        final = self.directory / self.filename
+        os.replace(self.directory / (self.filename + OPEN_SUFFIX), final)
+        merge_into_index(self.directory, write_file_index(final, self._entries))
+        for entry in self._entries:
+            self.index.add(entry)  # committed now: later records may revisit it
+        self.files_written.append(self.filename)
+        self._fh = self._writer = None
+        self._entries = []
+
+    # -- records -----------------------------------------------------------------------
+
+    def write(self, exchange: HttpExchange) -> tuple[RecordLocation, RecordLocation]:
+        """Write the response (or revisit) and request records; returns their locations."""
+        exchange = describe_stored_body(exchange)
+        writer = self._ensure_open()
+        date = warc_date(exchange.fetched_at)
+        body = exchange.response_body
+        http = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(),
+                                exchange.response_headers, protocol=exchange.protocol)
         extra = {"WARC-Date": date}
         if exchange.ip_address:
             extra["WARC-IP-Address"] = exchange.ip_address
-        response = writer.create_warc_record(
-            exchange.url, "response", payload=io.BytesIO(exchange.response_body),
-            length=len(exchange.response_body), http_headers=response_headers,
-            warc_headers_dict=extra)
-        response_id = response.rec_headers.get_header("WARC-Record-ID")
+        if exchange.removed_headers:
+            extra["WARC-Nianbao-Transfer-Decoded"] = "; ".join(
+                f"{k}: {v}" for k, v in exchange.removed_headers)
+        payload_digest = sha1_base32(body)  # never chunked here: see describe_stored_body
+        original = None
+        profile = None
+        if exchange.status == 304:
+            original = self._not_modified_original(exchange.url)
+            profile = SERVER_NOT_MODIFIED
+        elif self.dedup:
+            original = self.index.original(exchange.url, payload_digest)
+            profile = IDENTICAL_PAYLOAD if original else None
+        if original is not None:
+            record = self._revisit(writer, exchange.url, http, extra, original, profile,
+                                   payload_digest if profile == IDENTICAL_PAYLOAD else None)
+        elif exchange.status == 304:
+            # A 304 with nothing archived to refer to (the index was lost): still a
+            # server-not-modified revisit, naming only the URL.
+            extra.update({"WARC-Profile": SERVER_NOT_MODIFIED,
+                          "WARC-Refers-To-Target-URI": exchange.url})
+            record = writer.create_warc_record(exchange.url, "revisit", http_headers=http,
+                                               warc_headers_dict=extra)
+        else:
+            http.compute_headers_buffer()
+            block = hashlib.sha1(http.headers_buff)
+            block.update(body)
+            extra["WARC-Payload-Digest"] = payload_digest
+            extra["WARC-Block-Digest"] = "sha1:" + b32encode(block.digest()).decode("ascii")
+            record = writer.create_warc_record(
+                exchange.url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=http, warc_headers_dict=extra)
+        response_id = record.rec_headers.get_header("WARC-Record-ID")
         request_headers = StatusAndHeaders(
             f"{exchange.method} {exchange.request_target} {exchange.protocol}",
             exchange.request_headers, is_http_request=True)
@@ -112,56 +288,124 @@ class WarcFileWriter:
             exchange.url, "request", payload=io.BytesIO(exchange.request_body),
             length=len(exchange.request_body), http_headers=request_headers,
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
-        response_location = self._write_record(response)
+        response_location = self._write_record(record, status=exchange.status, http=http)
         request_location = self._write_record(request)
-        self._fh.flush()
-        if self._fh.tell() >= self.max_file_size:
-            self.close()
+        self._after_write()
         return response_location, request_location
+
+    def _not_modified_original(self, url: str) -> IndexEntry | None:
+        """The response record a 304 confirms: the original of the newest capture."""
+        latest = self.index.latest(url)
+        if latest is None or latest.record_type == "response":
+            return latest
+        return self.index.original(url, latest.digest) if latest.digest else None
+
+    def _revisit(self, writer: _Writer, url: str, http: StatusAndHeaders, extra: dict,
+                 original: IndexEntry, profile: str, digest: str | None):
+        refers_id, refers_date = self.original_ids(original)
+        extra = {**extra, "WARC-Refers-To": refers_id, "WARC-Truncated": "length"}
+        if profile == SERVER_NOT_MODIFIED:
+            del extra["WARC-Truncated"]  # nothing was left out: a 304 has no body
+        record = writer.create_revisit_record(url, digest or original.digest, original.url,
+                                              refers_date, http_headers=http,
+                                              warc_headers_dict=extra)
+        # The payload digest of a server-not-modified revisit is the original's: the
+        # server said the payload is unchanged. pywb finds the original by it.
+        record.rec_headers.replace_header("WARC-Profile", profile)
+        return record
+
+    def original_ids(self, entry: IndexEntry) -> tuple[str, str]:
+        """WARC-Record-ID and WARC-Date of an indexed record (read once, then cached)."""
+        key = (entry.filename, entry.offset)
+        if key not in self._record_ids:
+            from .reader import read_headers
+
+            headers = read_headers(self.directory, entry.filename, entry.offset)
+            self._record_ids[key] = (headers["WARC-Record-ID"], headers["WARC-Date"])
+        return self._record_ids[key]
 
     def write_resource(self, url: str, body: bytes, content_type: str, *,
                        refers_to: str | None = None, concurrent_to: str | None = None,
                        fetched_at: datetime | None = None) -> RecordLocation:
         """A record of something nianbao made rather than received (a rendered DOM)."""
-        if self._writer is None:
-            self._open()
-        headers = {"WARC-Date": (fetched_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        writer = self._ensure_open()
+        headers = {"WARC-Date": warc_date(fetched_at)}
         if refers_to:
             headers["WARC-Refers-To"] = refers_to
         if concurrent_to:
             headers["WARC-Concurrent-To"] = concurrent_to
-        record = self._writer.create_warc_record(
+        record = writer.create_warc_record(
             url, "resource", payload=io.BytesIO(body), length=len(body),
             warc_content_type=content_type, warc_headers_dict=headers)
         location = self._write_record(record)
-        self._fh.flush()
+        self._after_write()
+        return location
+
+    def write_metadata(self, url: str, refers_to: str | None, fields: dict, *,
+                       when: datetime | None = None) -> RecordLocation:
+        """A ``metadata`` record about a document record: what was parsed from it, or why
+        it could not be (JSON)."""
+        writer = self._ensure_open()
+        headers = {"WARC-Date": warc_date(when)}
+        if refers_to:
+            headers["WARC-Refers-To"] = refers_to
+            headers["WARC-Concurrent-To"] = refers_to
+        body = json.dumps({"url": url, **fields}, ensure_ascii=False,
+                          sort_keys=True).encode("utf-8")
+        # Not the document's own URL: indexers (cdxj-indexer, so `wacz create`) index
+        # metadata records, and replay must never serve this JSON for the document.
+        record = writer.create_warc_record(METADATA_URI_PREFIX + url, "metadata",
+                                           payload=io.BytesIO(body), length=len(body),
+                                           warc_content_type="application/json",
+                                           warc_headers_dict=headers)
+        location = self._write_record(record)
+        self._after_write()
         return location
 
     def write_capture(self, capture: BrowserCapture) -> RecordLocation:
         """Every exchange of a browser capture, then its DOM; returns the DOM's location."""
+        return self.write_capture_records(capture)[-1]
+
+    def write_capture_records(self, capture: BrowserCapture
+                              ) -> list[tuple[HttpExchange, RecordLocation, RecordLocation]
+                                        | RecordLocation]:
+        """Like write_capture, and returns every location: (exchange, response, request)
+        per exchange, then the DOM's location."""
+        out: list = []
         page_record = None
         for exchange in capture.exchanges:
-            response, _ = self.write(exchange)
+            response, request = self.write(exchange)
+            out.append((exchange, response, request))
             if page_record is None and exchange.url == capture.page_url:
                 page_record = response.record_id
-        return self.write_resource(capture.page_url, capture.rendered_dom,
-                                   "text/html; charset=utf-8", refers_to=page_record,
-                                   concurrent_to=page_record, fetched_at=capture.fetched_at)
+        out.append(self.write_resource(capture.page_url, capture.rendered_dom,
+                                       "text/html; charset=utf-8", refers_to=page_record,
+                                       concurrent_to=page_record,
+                                       fetched_at=capture.fetched_at))
+        return out
 
-    def _write_record(self, record) -> RecordLocation:
+    def _write_record(self, record, *, status: int | None = None,
+                      http: StatusAndHeaders | None = None) -> RecordLocation:
         offset = self._fh.tell()
         self._writer.write_record(record)
-        return RecordLocation(self.filename, offset, self._fh.tell() - offset,
-                              record.rec_headers.get_header("WARC-Record-ID"),
-                              record.rec_headers.get_header("WARC-Payload-Digest"))
-
-    def close(self) -> None:
-        """Finish the current file: flush it to disk and give it its final name."""
-        if self._fh is None:
-            return
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-        os.replace(self.directory / (self.filename + OPEN_SUFFIX), self.directory / self.filename)
-        self.files_written.append(self.filename)
-        self._fh = self._writer = None
+        head = record.rec_headers
+        rec_type = record.rec_type
+        location = RecordLocation(self.filename, offset, self._fh.tell() - offset,
+                                  head.get_header("WARC-Record-ID"),
+                                  head.get_header("WARC-Payload-Digest"), rec_type,
+                                  head.get_header("WARC-Refers-To"))
+        self.counts[rec_type] = self.counts.get(rec_type, 0) + 1
+        if rec_type in ("response", "revisit", "resource"):
+            if rec_type == "resource":
+                mime = record.content_type
+            elif rec_type == "revisit":
+                mime = "warc/revisit"
+            else:
+                mime = http.get_header("Content-Type") if http else None
+            self._entries.append(IndexEntry(
+                head.get_header("WARC-Target-URI"), warc_timestamp(head.get_header("WARC-Date")),
+                self.filename, offset, location.length,
+                head.get_header("WARC-Payload-Digest"),
+                mime.split(";")[0].strip().lower() if mime else None,
+                str(status) if status is not None else None, rec_type))
+        return location

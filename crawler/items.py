@@ -18,6 +18,7 @@ class DocumentItem:
     link_text: str | None = None
     referer: str | None = None
     agency_hint: str | None = None
+    frontier_key: str | None = None  # settled in the frontier once the item is stored
 
 
 @dataclass
@@ -26,5 +27,6 @@ class FailureItem:
 
     portal: str
     url: str
-    stage: str
+    stage: str  # fetch | blocked
     message: str
+    frontier_key: str | None = None

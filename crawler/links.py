@@ -60,3 +60,34 @@ def classify(url: str, text: str) -> LinkKind | None:
             "下一页", "下页", "尾页", "末页")):
         return LinkKind.LISTING
     return None
+
+
+# --------------------------------------------------------------------------- one URL per page
+
+_GATE = re.compile(r"^/gate/big5/([^/]+)(/.*)?$", re.I)
+_SESSION_PARAMS = {"jsessionid", "phpsessid", "sessionid", "sid_session", "aspsessionid"}
+_PATH_SESSION = re.compile(r";jsessionid=[^/?#]*", re.I)
+
+
+def desktop_url(url: str) -> str:
+    """The one URL a page is fetched at: mobile copies, big5 gateways and session ids
+    collapsed onto the desktop page (``index_wap.html``, ``/ydmh/…``, ``/gate/big5/host/…``,
+    ``big5.host``, ``;jsessionid=…``)."""
+    from urllib.parse import parse_qsl, urlencode, urlunsplit
+
+    parts = urlsplit(url)
+    netloc, path = parts.netloc, _PATH_SESSION.sub("", parts.path)
+    gate = _GATE.match(path)
+    if gate:
+        netloc, path = gate.group(1), gate.group(2) or "/"
+    if netloc.lower().startswith("big5."):
+        netloc = netloc[5:]
+    path = re.sub(r"/ydmh(?=/)", "", path, flags=re.I)
+    path = re.sub(r"_wap(\.s?html?)$", r"\1", path, flags=re.I)
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if k.lower() not in _SESSION_PARAMS]
+        if len(kept) != len(pairs):
+            query = urlencode(kept)
+    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))

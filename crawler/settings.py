@@ -10,8 +10,13 @@ USER_AGENT_TEMPLATE = "nianbao/{version} (+{contact}; annual-report archiver)"
 
 
 def crawl_settings(portals: list[Portal], *, warc_dir: str, version: str, contact: str,
-                   warcinfo: dict[str, str] | None = None) -> dict:
-    """Settings for the archive middleware and the politeness of each portal's hosts."""
+                   warcinfo: dict[str, str] | None = None, browser: bool = True) -> dict:
+    """Settings for the archive middleware and the politeness of each portal's hosts.
+
+    Each host (host:port) is its own download slot, one request at a time, at most the
+    portal's ``requests_per_second``; AutoThrottle may slow a struggling host further but
+    never speeds one past its rate.
+    """
     slots = {}
     for portal in portals:
         delay = 1.0 / portal.requests_per_second if portal.requests_per_second > 0 else 1.0
@@ -19,20 +24,37 @@ def crawl_settings(portals: list[Portal], *, warc_dir: str, version: str, contac
             slots[urlsplit(url).netloc.lower()] = {"delay": delay, "concurrency": 1, "jitter": 0}
         for host in portal.allowed_hosts:
             slots.setdefault(host.lower(), {"delay": delay, "concurrency": 1, "jitter": 0})
+    fastest = min((s["delay"] for s in slots.values()), default=1.0)
     return {
         "USER_AGENT": USER_AGENT_TEMPLATE.format(version=version, contact=contact),
         "ROBOTSTXT_OBEY": True,
-        "DOWNLOAD_DELAY": 1.0,
+        # the floor for hosts with no slot of their own; each slot has its own delay
+        "DOWNLOAD_DELAY": min(1.0, fastest),
         "DOWNLOAD_SLOTS": slots,
-        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS": max(16, 2 * len(slots)),
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": min(1.0, fastest),
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 2,
+        "RETRY_BACKOFF_BASE": 0.5,
+        "RETRY_BACKOFF_MAX": 30.0,
         "DOWNLOAD_TIMEOUT": 60,
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
-        "DOWNLOADER_MIDDLEWARES": {"archive.middleware.WarcArchiveMiddleware": 950},
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.politeness.BackoffRetryMiddleware": 550,
+            "archive.middleware.WarcArchiveMiddleware": 950,
+            # closer to the downloader than the archive: the archive sees the capture
+            "crawler.browser.BrowserMiddleware": 960,
+        },
+        "EXTENSIONS": {"scrapy.extensions.throttle.AutoThrottle": None,
+                       "crawler.politeness.PortalAutoThrottle": 0},
+        "BROWSER_ENABLED": browser,
         "ARCHIVE_DIR": warc_dir,
         "ARCHIVE_WARCINFO": warcinfo or {},
     }

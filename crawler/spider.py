@@ -1,69 +1,233 @@
-"""The one spider: walks each portal's list pages to its annual reports and their files."""
+"""The one spider: walks each portal's list pages to its annual reports and their files.
+
+Links are found three ways on every page: the CMS adapters (Hanweb's embedded XML and data
+proxy, TRS's page script, gkmlpt's JSON API, 年报专栏 folders), the page's own anchors
+classified by text, and, where a list page yields nothing and no adapter knows it, the
+same page rendered by headless Chromium. Every request goes through the durable frontier
+first, so a killed crawl resumes without fetching or storing anything twice.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy import signals
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
+from .adapters import discover, recognised
+from .challenge import CHALLENGE_STATUSES, is_challenge
+from .frontier import Entry, Frontier
 from .items import DocumentItem, FailureItem
-from .links import LinkKind, classify, is_attachment
+from .links import LinkKind, classify, desktop_url, is_attachment
 from .portal import Portal
+
+DEFAULT_MAX_DEPTH = 30
+_ADAPTER_META = ("hanweb_proxy", "hanweb_annual", "gkmlpt_api", "annual_level")
+_FOLLOW = (LinkKind.REPORT, LinkKind.LISTING, LinkKind.ATTACHMENT)
 
 
 class ReportSpider(scrapy.Spider):
     name = "reports"
 
-    def __init__(self, portals: list[Portal], *args, **kwargs) -> None:
+    def __init__(self, portals: list[Portal], *args, frontier: str | None = None,
+                 warc_dir: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.portals = {p.name: p for p in portals}
         self.scheduled: Counter[str] = Counter()
         self.seen: set[str] = set()
+        self.frontier = Frontier(frontier) if frontier else None
+        self.warc_dir = warc_dir
+        self.blocked: dict[str, str] = {}  # portal -> the URL it was blocked at
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
+        crawler.signals.connect(spider._item_failed, signal=signals.item_error)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        try:
+            from archive.signals import exchange_archived
+            crawler.signals.connect(spider._archived, signal=exchange_archived)
+        except ImportError:  # pragma: no cover - the archive is part of every install
+            pass
+        return spider
+
+    # -- starting and resuming ---------------------------------------------------------
 
     async def start(self):
-        for request in self.start_requests():
-            yield request
-
-    def start_requests(self) -> Iterator[scrapy.Request]:
         for portal in self.portals.values():
-            for url in portal.start_urls:
-                request = self._request(portal, url, LinkKind.LISTING, text=None, referer=None)
-                if request:
-                    yield request
+            resumed = self.frontier.begin(portal.name) if self.frontier else False
+            if not resumed:
+                for url in portal.start_urls:
+                    request = self._request(portal, url, LinkKind.LISTING, text=None,
+                                            referer=None)
+                    if request:
+                        yield request
+                continue
+            keys = self.frontier.keys(portal.name)
+            self.seen |= {_scoped(portal.name, k) for k in keys}
+            self.scheduled[portal.name] = len(keys)
+            pending = self.frontier.pending(portal.name)
+            self.crawler.stats.set_value(f"nianbao/resumed/{portal.name}", len(pending))
+            for entry in pending:
+                replayed = self._replay(portal, entry) if entry.state == "fetched" else None
+                if replayed is not None:
+                    for output in replayed:
+                        yield output
+                else:
+                    yield self._build(portal, entry.url, entry.key, entry.meta,
+                                      method=entry.method, body=entry.body)
+
+    def _replay(self, portal: Portal, entry: Entry) -> list | None:
+        """The callback's output for a response already archived, read back from the WARC
+        file: no second fetch, no second record."""
+        if not (self.warc_dir and entry.warc_file and entry.record_id):
+            return None
+        from archive.reader import load_payload
+
+        try:
+            stored = load_payload(self.warc_dir, entry.warc_file, entry.warc_offset)
+        except (OSError, LookupError, StopIteration, ValueError):
+            return None
+        if stored.status is None or not 200 <= stored.status < 300:
+            return None
+        headers: dict[str, list[str]] = {}
+        for name, value in stored.payload_http:
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding"):
+                headers.setdefault(name, []).append(value)
+        url = stored.headers.get("WARC-Target-URI", entry.url)
+        request = self._build(portal, entry.url, entry.key, entry.meta, method=entry.method,
+                              body=entry.body)
+        request.meta["warc_record"] = SimpleNamespace(record_id=entry.record_id)
+        cls = responsetypes.from_args(headers=headers, url=url, body=stored.decoded)
+        response = cls(url=url, status=stored.status, headers=headers, body=stored.decoded,
+                       request=request, flags=["replayed"])
+        self.crawler.stats.inc_value(f"nianbao/replayed/{portal.name}")
+        return list(self.parse(response))
+
+    # -- requests ----------------------------------------------------------------------
 
     def _request(self, portal: Portal, url: str, kind: LinkKind, text: str | None,
-                 referer: str | None) -> scrapy.Request | None:
+                 referer: str | None, *, method: str = "GET", body: bytes | None = None,
+                 extra: dict | None = None, depth: int = 0) -> scrapy.Request | None:
+        if portal.name in self.blocked:
+            return None
+        desktop = desktop_url(url)
+        if desktop != url:
+            self.crawler.stats.inc_value(f"nianbao/duplicates/{portal.name}")
+            if portal.allows(desktop):
+                url = desktop
         if not portal.allows(url):
             return None
-        canonical = canonicalize_url(url)
-        if canonical in self.seen:
+        key = canonicalize_url(url)
+        if method != "GET":
+            key = f"{method} {key} {(body or b'').decode('latin-1')}"
+        scoped = _scoped(portal.name, key)
+        if scoped in self.seen:
+            return None
+        max_depth = int(portal.options.get("max_depth", DEFAULT_MAX_DEPTH))
+        if depth > max_depth:
+            self.crawler.stats.inc_value(f"nianbao/depth_limit_hit/{portal.name}")
             return None
         if self.scheduled[portal.name] >= portal.max_pages:
             self.crawler.stats.inc_value(f"nianbao/page_limit_hit/{portal.name}")
             return None
-        self.seen.add(canonical)
+        meta = {"kind": kind.value, "link_text": text, "referer": referer, "depth": depth,
+                **(extra or {})}
+        if urlsplit(url).fragment:
+            meta["fragment_url"] = url
+        if self.frontier and not self.frontier.add(portal.name, key, url, method, body, meta):
+            self.seen.add(scoped)
+            return None
+        self.seen.add(scoped)
         self.scheduled[portal.name] += 1
-        return scrapy.Request(
-            url, callback=self.parse, errback=self.failed,
-            meta={"portal": portal.name, "kind": kind.value, "link_text": text,
-                  "referer": referer, "download_slot": _slot(url)},
-        )
+        return self._build(portal, url, key, meta, method=method, body=body)
+
+    def _build(self, portal: Portal, url: str, key: str, meta: dict, *, method: str = "GET",
+               body: bytes | None = None, render: bool | None = None) -> scrapy.Request:
+        kind = LinkKind(meta["kind"])
+        if render is None:
+            render = portal.render == "always" and kind is not LinkKind.ATTACHMENT and \
+                not is_attachment(url) and method == "GET"
+        full = {**meta, "portal": portal.name, "frontier_key": key,
+                "download_slot": _slot(url),
+                "handle_httpstatus_list": list(CHALLENGE_STATUSES)}
+        if render:
+            full["render"] = True
+            full["browser_capture"] = None  # the archive then leaves the request unconditional
+        if not portal.options.get("obey_robots", True):
+            full["dont_obey_robotstxt"] = True
+        headers = None
+        if method == "POST":
+            headers = {"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
+                       "X-Requested-With": "XMLHttpRequest"}
+        return scrapy.Request(url, method=method, body=body, headers=headers,
+                              callback=self.parse, errback=self.failed, meta=full,
+                              dont_filter=True)
+
+    # -- responses ---------------------------------------------------------------------
 
     def parse(self, response: Response) -> Iterator[scrapy.Request | DocumentItem]:
         portal = self.portals[response.meta["portal"]]
         kind = LinkKind(response.meta["kind"])
-        self.crawler.stats.inc_value(f"nianbao/pages/{portal.name}")
+        key = response.meta.get("frontier_key")
+        stats = self.crawler.stats
+        stats.inc_value(f"nianbao/pages/{portal.name}")
+        if portal.name in self.blocked:
+            self._settle(portal, key, "blocked")
+            return
+        if is_challenge(response):
+            host = urlsplit(response.url).netloc
+            stats.inc_value(f"nianbao/challenges/{portal.name}")
+            stats.inc_value(f"nianbao/challenge_host/{host}")
+            if not response.meta.get("render") and portal.render != "never":
+                yield self._rendered(portal, response)
+                return
+            self.blocked[portal.name] = response.url
+            stats.inc_value(f"nianbao/blocked/{portal.name}")
+            self._settle(portal, key, "blocked")
+            yield FailureItem(portal=portal.name, url=response.url, stage="blocked",
+                              message=f"portal {portal.name} blocked: a script challenge "
+                              f"(HTTP {response.status}) "
+                              + ("persists after the browser ran it" if
+                                 response.meta.get("render") else "and rendering is off"))
+            return
+        if response.status >= 400:
+            stats.inc_value(f"nianbao/errors/{portal.name}")
+            yield FailureItem(portal=portal.name, url=response.url, stage="fetch",
+                              message=f"HTTP {response.status}", frontier_key=key)
+            return
+        document = None
         if kind in (LinkKind.REPORT, LinkKind.ATTACHMENT) or not isinstance(response,
                                                                            TextResponse):
-            yield self._document(portal, response)
+            document = self._document(portal, response)
         if not isinstance(response, TextResponse) or is_attachment(response.url):
+            if document is not None:
+                yield document
+            else:
+                self._settle(portal, key)
             return
-        for url, text in self._links(response):
+        depth = int(response.meta.get("depth", 0)) + 1
+        followable = 0
+        adapted = bool(recognised(response))
+        for adapter, found in discover(response):
+            adapted = True
+            stats.inc_value(f"nianbao/adapter/{adapter}")
+            followable += found.kind in _FOLLOW
+            request = self._request(portal, found.url, found.kind, found.text, response.url,
+                                    method=found.method, body=found.body,
+                                    extra=_carry(found.meta), depth=depth)
+            if request:
+                yield request
+        html = isinstance(response, HtmlResponse)
+        for url, text in self._links(response) if html else ():
             link_kind = classify(url, text)
             if kind is LinkKind.REPORT:
                 # On a report page any attached file may be the report itself; its own
@@ -74,9 +238,30 @@ class ReportSpider(scrapy.Spider):
                     continue
             if link_kind is None:
                 continue
-            request = self._request(portal, url, link_kind, text, response.url)
+            followable += 1
+            request = self._request(portal, url, link_kind, text, response.url, depth=depth)
             if request:
                 yield request
+        if (kind is LinkKind.LISTING and not followable and not adapted
+                and html and portal.render == "auto" and not response.meta.get("render")
+                and b"<script" in response.body.lower()):
+            # A list page with nothing to follow and scripts on it: its list is built in
+            # the browser. Load it there (same frontier entry, not settled yet).
+            stats.inc_value(f"nianbao/render_fallback/{portal.name}")
+            yield self._rendered(portal, response)
+            return
+        if document is not None:
+            yield document
+        else:
+            self._settle(portal, key)
+
+    def _rendered(self, portal: Portal, response: Response) -> scrapy.Request:
+        meta = {k: v for k, v in response.meta.items()
+                if k in ("kind", "link_text", "referer", "depth", "fragment_url",
+                         *_ADAPTER_META)}
+        request = response.request
+        return self._build(portal, request.url, response.meta.get("frontier_key"), meta,
+                           render=True)
 
     def _links(self, response: TextResponse) -> Iterator[tuple[str, str]]:
         for anchor in response.css("a[href]"):
@@ -96,7 +281,7 @@ class ReportSpider(scrapy.Spider):
             content_type=content_type.decode("latin-1") if content_type else None,
             body=response.body, warc_record_id=record.record_id if record else None,
             link_text=response.meta.get("link_text"), referer=response.meta.get("referer"),
-            agency_hint=portal.agency,
+            agency_hint=portal.agency, frontier_key=response.meta.get("frontier_key"),
         )
 
     def failed(self, failure: Failure) -> Iterator[FailureItem]:
@@ -106,7 +291,55 @@ class ReportSpider(scrapy.Spider):
                    else f"{failure.type.__name__}: {failure.getErrorMessage()}")
         portal = request.meta.get("portal", "")
         self.crawler.stats.inc_value(f"nianbao/errors/{portal}")
-        yield FailureItem(portal=portal, url=request.url, stage="fetch", message=message)
+        stage = "render" if request.meta.get("render") else "fetch"
+        yield FailureItem(portal=portal, url=request.url, stage=stage, message=message,
+                          frontier_key=request.meta.get("frontier_key"))
+
+    # -- frontier bookkeeping ----------------------------------------------------------
+
+    def _settle(self, portal: Portal, key: str | None, state: str = "done") -> None:
+        if self.frontier and key:
+            self.frontier.settle(portal.name, key, state)
+
+    def _item_done(self, item, response=None, spider=None) -> None:
+        key = getattr(item, "frontier_key", None)
+        if self.frontier and key:
+            state = "failed" if isinstance(item, FailureItem) else "done"
+            self.frontier.settle(item.portal, key, state)
+
+    def _item_failed(self, item, response=None, spider=None, failure=None) -> None:
+        key = getattr(item, "frontier_key", None)
+        if self.frontier and key:
+            self.frontier.settle(item.portal, key, "failed")
+
+    def _archived(self, request, response, exchange, response_record, request_record) -> None:
+        key = request.meta.get("frontier_key")
+        portal = request.meta.get("portal")
+        if (self.frontier and key and portal and response is not None
+                and 200 <= (response.status or 0) < 300
+                and "browser_capture" not in request.meta
+                and response_record.record_type in ("response", "revisit")):
+            self.frontier.fetched(portal, key, response_record.warc_file,
+                                  response_record.offset, response_record.record_id)
+
+    def _closed(self, spider=None, reason: str | None = None) -> None:
+        if not self.frontier:
+            return
+        stats = self.crawler.stats
+        for name in self.portals:
+            for state, count in self.frontier.states(name).items():
+                stats.set_value(f"nianbao/frontier_{state}/{name}", count)
+            if reason == "finished":
+                self.frontier.finish(name)
+        self.frontier.close()
+
+
+def _carry(meta: dict) -> dict:
+    return {k: v for k, v in meta.items() if k in _ADAPTER_META}
+
+
+def _scoped(portal: str, key: str) -> str:
+    return f"{portal}\x00{key}"
 
 
 def _slot(url: str) -> str:

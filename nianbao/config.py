@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 from crawler.portal import Portal
+from scheduler.jobs import check_schedule
 
 
 class ConfigError(ValueError):
@@ -16,7 +17,11 @@ class ConfigError(ValueError):
 _FIELDS = {
     "name": str, "start_urls": list, "allowed_hosts": list, "agency": str, "render": str,
     "max_pages": int, "requests_per_second": (int, float),
+    "schedule": str,  # crontab line for `nianbao schedule` (scheduler.jobs)
+    # crawler options (Portal.options): robots.txt override (logged), link-depth bound
+    "obey_robots": bool, "max_depth": int,
 }
+_BOOLEAN = {"obey_robots"}
 _REQUIRED = ("name", "start_urls", "allowed_hosts")
 
 
@@ -47,7 +52,8 @@ def parse_config(text: str, source: str = "<config>") -> list[Portal]:
             if key not in _FIELDS:
                 raise ConfigError(f"{source}:{_line_of(text, key)}: unknown key '{key}' in "
                                   f"portal #{index}")
-            if not isinstance(value, _FIELDS[key]) or isinstance(value, bool):
+            if not isinstance(value, _FIELDS[key]) or (isinstance(value, bool)
+                                                       and key not in _BOOLEAN):
                 raise ConfigError(f"{source}:{_line_of(text, key)}: '{key}' has the wrong type")
         for key in _REQUIRED:
             if not table.get(key):
@@ -58,11 +64,16 @@ def parse_config(text: str, source: str = "<config>") -> list[Portal]:
         render = table.get("render", "auto")
         if render not in ("auto", "always", "never"):
             raise ConfigError(f"{where}: render must be auto, always or never, not '{render}'")
+        schedule = table.get("schedule")
+        if schedule is not None and (problem := check_schedule(schedule)):
+            raise ConfigError(f"{source}:{_line_of(text, 'schedule')}: bad schedule "
+                              f"'{schedule}': {problem}")
         portal = Portal(
             name=table["name"], start_urls=tuple(table["start_urls"]),
             allowed_hosts=tuple(table["allowed_hosts"]), agency=table.get("agency"),
             render=render, max_pages=table.get("max_pages", 2000),
             requests_per_second=float(table.get("requests_per_second", 1.0)),
+            options={"schedule": schedule} if schedule is not None else {},
         )
         if portal.max_pages < 1 or portal.requests_per_second <= 0:
             raise ConfigError(f"{where}: max_pages and requests_per_second must be positive")

@@ -10,7 +10,12 @@ from __future__ import annotations
 from scrapy.crawler import Crawler
 
 import parsers
-from archive.signals import exchange_archived
+from archive.signals import (
+    document_parsed,
+    exchange_archived,
+    metadata_archived,
+    resource_archived,
+)
 from archive.writer import HttpExchange, RecordLocation
 from crawler.items import DocumentItem, FailureItem
 from store import Store
@@ -31,20 +36,49 @@ class StorePipeline:
                        settings.getint("NIANBAO_RUN_ID") or None,
                        settings.getdict("NIANBAO_PORTAL_IDS"))
         crawler.signals.connect(pipeline.record_fetch, signal=exchange_archived)
+        crawler.signals.connect(pipeline.record_archived, signal=resource_archived)
+        crawler.signals.connect(pipeline.record_archived, signal=metadata_archived)
         return pipeline
 
     def record_fetch(self, request, response, exchange: HttpExchange,
                      response_record: RecordLocation, request_record: RecordLocation) -> None:
-        content_type = response.headers.get(b"Content-Type")
+        content_type = next((v for k, v in exchange.response_headers
+                             if k.lower() == "content-type"), None)
+        if content_type is None and response is not None:
+            # a 304 stands for the archived response, whose type the spider sees
+            archived = response.headers.get(b"Content-Type")
+            content_type = archived.decode("latin-1") if archived else None
         self.store.add_fetch(
             crawl_run_id=self.run_id, portal_id=self.portal_ids.get(request.meta.get("portal")),
             url=exchange.url, method=exchange.method, status=exchange.status,
-            content_type=content_type.decode("latin-1") if content_type else None,
+            content_type=content_type,
             payload_digest=response_record.payload_digest, warc_file=response_record.warc_file,
             warc_offset=response_record.offset, warc_length=response_record.length,
             warc_record_id=response_record.record_id, request_record_id=request_record.record_id,
             fetched_at=exchange.fetched_at.replace(tzinfo=None) if exchange.fetched_at else None,
+            record_type=response_record.record_type,
+            refers_to_record_id=response_record.refers_to,
         )
+
+    def record_archived(self, url: str, record: RecordLocation, request=None,
+                        fetched_at=None) -> None:
+        """A fetch row for a record that is not an exchange: a rendered DOM, a metadata."""
+        portal = request.meta.get("portal") if request is not None else None
+        self.store.add_fetch(
+            crawl_run_id=self.run_id, portal_id=self.portal_ids.get(portal), url=url,
+            method="GET", status=None, payload_digest=record.payload_digest,
+            warc_file=record.warc_file, warc_offset=record.offset, warc_length=record.length,
+            warc_record_id=record.record_id, record_type=record.record_type,
+            refers_to_record_id=record.refers_to,
+            fetched_at=fetched_at.replace(tzinfo=None) if fetched_at else None)
+
+    def _archive_parse(self, item: DocumentItem, fields: dict) -> None:
+        """Tell the archive what was parsed from the document (a metadata record)."""
+        fields = {"portal": item.portal, "content_type": item.content_type,
+                  "link_text": item.link_text, "agency_hint": item.agency_hint,
+                  "referer": item.referer, "parser_version": parsers.PARSER_VERSION, **fields}
+        self.crawler.signals.send_catch_log(document_parsed, url=item.url,
+                                            record_id=item.warc_record_id, fields=fields)
 
     def process_item(self, item):
         if isinstance(item, FailureItem):
@@ -62,17 +96,35 @@ class StorePipeline:
         except Exception as exc:  # noqa: BLE001 - any broken document is recorded, never fatal
             self.store.add_error(self.run_id, item.url, "parse", f"{type(exc).__name__}: {exc}")
             stats.inc_value(f"nianbao/errors/{item.portal}")
+            self._archive_parse(item, {"error": f"{type(exc).__name__}: {exc}"})
             return
         if not report.is_report:
             stats.inc_value(f"nianbao/not_reports/{item.portal}")
+            self._archive_parse(item, {"is_report": False})
             return
         fetch = self.store.fetch_for_record(item.warc_record_id) if item.warc_record_id else None
-        self.store.add_report(report, url=item.url, fetch_id=fetch.id if fetch else None,
-                              portal_id=self.portal_ids.get(item.portal),
-                              parser_version=parsers.PARSER_VERSION)
+        if fetch is not None and self._already_stored(fetch.id):
+            # crawler: a resumed crawl replays a document it had stored before it was killed
+            stats.inc_value(f"nianbao/reports/{item.portal}")
+            return
+        report_id = self.store.add_report(report, url=item.url,
+                                          fetch_id=fetch.id if fetch else None,
+                                          portal_id=self.portal_ids.get(item.portal),
+                                          parser_version=parsers.PARSER_VERSION)
+        self._archive_parse(item, {"is_report": True, "report_id": report_id,
+                                   "agency": report.agency, "year": report.year})
         stats.inc_value(f"nianbao/reports/{item.portal}")
         if report.checks_failed:
             stats.inc_value(f"nianbao/checks_failed/{item.portal}")
+
+    def _already_stored(self, fetch_id: int) -> bool:
+        from sqlalchemy import select
+
+        from store import models
+        return self.store.session.scalar(
+            select(models.Report.id).where(models.Report.fetch_id == fetch_id,
+                                           models.Report.parser_version
+                                           == parsers.PARSER_VERSION)) is not None
 
     def close_spider(self) -> None:
         self.store.close()

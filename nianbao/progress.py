@@ -10,12 +10,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-COLUMNS = ("pages", "documents", "reports", "checks_failed", "errors")
+COLUMNS = ("pages", "documents", "reports", "checks_failed", "errors", "challenges", "blocked")
 
 
 def portal_table(stats: dict, portals: list[str], title: str = "nianbao crawl") -> Table:
     table = Table(title=title)
-    table.add_column("portal")
+    table.add_column("portal", no_wrap=True)
     for column in COLUMNS:
         table.add_column(column.replace("_", " "), justify="right")
     for name in portals:

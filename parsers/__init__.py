@@ -8,22 +8,31 @@ and the accounting checks.
 
 from __future__ import annotations
 
+from . import narrative
 from .checks import CheckFailure, check
+from .classify import IMAGE_ONLY, NO_TABLE, NOT_A_REPORT, PARSED, STATUSES, classify
 from .document import Document
 from .docx import DocxError, read_docx
 from .encoding import charset_from_content_type, decode
-from .html import read_html
+from .html import HtmlError, read_html
+from .legacy import ConversionError, to_docx
 from .metadata import Hints, extract
+from .pdf import PdfError, read_pdf
 from .plaintext import read_text
 from .report import Report
 from .schema import load_schema
-from .tables import detect_format, read_tables
+from .tables import TableError, detect_format, read_tables
 from .values import Cell
 
-PARSER_VERSION = "0.1.0"
+PARSER_VERSION = "0.2.0"
 
-__all__ = ["PARSER_VERSION", "Cell", "CheckFailure", "Hints", "ParseError", "Report",
-           "UnsupportedDocument", "parse_document", "sniff"]
+__all__ = ["IMAGE_ONLY", "NOT_A_REPORT", "NO_TABLE", "PARSED", "PARSER_VERSION", "STATUSES",
+           "Cell", "CheckFailure", "Hints", "ParseError", "Report", "UnsupportedDocument",
+           "parse_document", "sniff"]
+
+# Bounds on what one document may cost (a hostile or broken file is an error, not a hang).
+MAX_BYTES = {"html": 16 << 20, "text": 16 << 20, "docx": 64 << 20, "pdf": 96 << 20,
+             "doc": 64 << 20, "wps": 64 << 20}
 
 
 class ParseError(ValueError):
@@ -44,7 +53,8 @@ def sniff(body: bytes, content_type: str | None = None, name: str | None = None)
     if head.startswith(b"PK\x03\x04"):
         return "docx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "doc"
+        # Kingsoft .wps and Word 97 .doc are both OLE compound files.
+        return "wps" if name.endswith(".wps") else "doc"
     if b"<html" in head.lower() or b"<!doctype" in head.lower() or "html" in lowered:
         return "html"
     if name.endswith((".html", ".htm", ".shtml", ".jsp", ".php", ".asp", ".aspx")):
@@ -54,34 +64,48 @@ def sniff(body: bytes, content_type: str | None = None, name: str | None = None)
 
 def parse_document(body: bytes, *, content_type: str | None = None, name: str | None = None,
                    hints: Hints | None = None) -> Report:
-    """Parse one document as it was fetched (or read from disk)."""
+    """Parse one document as it was fetched (or read from disk).
+
+    Raises ParseError (with a reason) for a broken, oversized or unconvertible file.
+    """
     kind = sniff(body, content_type, name)
-    if kind == "html":
-        doc = read_html(body, charset_from_content_type(content_type))
-    elif kind == "docx":
-        try:
+    if len(body) > MAX_BYTES[kind]:
+        raise ParseError(f"{kind.upper()} document of {len(body)} bytes is over the "
+                         f"{MAX_BYTES[kind]} byte limit")
+    try:
+        if kind == "html":
+            doc = read_html(body, charset_from_content_type(content_type))
+        elif kind == "docx":
             doc = read_docx(body)
-        except DocxError as exc:
-            raise ParseError(str(exc)) from exc
-    elif kind == "text":
-        text, encoding, source = decode(body, charset_from_content_type(content_type))
-        doc = read_text(text)
-        doc.encoding, doc.encoding_source = encoding, source
-    else:
-        raise UnsupportedDocument(f"{kind.upper()} documents are not supported yet")
-    return build_report(doc, hints)
+        elif kind == "pdf":
+            doc = read_pdf(body)
+        elif kind in ("doc", "wps"):
+            doc = read_docx(to_docx(body, kind))
+            doc.kind = kind
+        else:
+            text, encoding, source = decode(body, charset_from_content_type(content_type))
+            doc = read_text(text)
+            doc.encoding, doc.encoding_source = encoding, source
+        return build_report(doc, hints)
+    except (DocxError, PdfError, HtmlError, ConversionError, TableError) as exc:
+        raise ParseError(f"{kind.upper()}: {exc}") from exc
+    except (RecursionError, MemoryError) as exc:
+        raise ParseError(f"{kind.upper()}: document too deeply nested or too large") from exc
 
 
 def build_report(doc: Document, hints: Hints | None = None) -> Report:
     reading = read_tables(doc.tokens)
     meta = extract(doc, hints)
     fmt = detect_format(reading.values)
+    is_report, status = classify(doc, meta.title, bool(reading.values))
     report = Report(
-        is_report=bool(reading.values), document_type=doc.kind, title=meta.title,
+        is_report=is_report, status=status, document_type=doc.kind, title=meta.title,
         agency=meta.agency, year=meta.year, published=meta.published, format=fmt,
         encoding=doc.encoding, encoding_source=doc.encoding_source,
         notes=doc.notes + reading.notes,
     )
+    if status == IMAGE_ONLY:
+        report.notes.append("image-only document (a scan): no text layer to read")
     if meta.region:
         report.province, report.city = meta.region.province, meta.region.city
         report.district, report.division_code = meta.region.district, meta.region.division_code
@@ -95,5 +119,12 @@ def build_report(doc: Document, hints: Hints | None = None) -> Report:
         keys = [k for k, spec in schema.keys.items() if len(spec.formats) == 2]
         keys = keys if reading.values else []
     report.cells = {key: reading.values.get(key) or Cell.absent() for key in keys}
+    if status == NO_TABLE:
+        cell, note = narrative.received(doc.lines)
+        if cell is not None:
+            report.cells["applications.received.total"] = cell
+        if note:
+            report.notes.append(note)
+        report.notes.append("no statistical table in the document: values are null")
     report.checks_failed = check(report.cells, formats or {"2019", "2021"})
     return report

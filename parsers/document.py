@@ -9,7 +9,7 @@ from .tables import Token
 
 @dataclass
 class Document:
-    kind: str  # "html" | "docx" | "text"
+    kind: str  # "html" | "docx" | "pdf" | "doc" | "wps" | "text"
     lines: list[str]  # the prose in reading order, cleaned (metadata is searched here)
     tokens: list[Token]  # table cells (and, for text, every line) in reading order
     title: str | None = None  # as the page or file states it
@@ -18,3 +18,4 @@ class Document:
     encoding: str | None = None
     encoding_source: str | None = None  # "http" | "meta" | "bom" | "detected"
     notes: list[str] = field(default_factory=list)
+    image_only: bool = False  # a scan: pictures of pages and (almost) no text

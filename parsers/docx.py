@@ -23,13 +23,37 @@ class DocxError(ValueError):
     pass
 
 
+MAX_XML = 48 << 20  # uncompressed word/document.xml; real reports are well under 2 MB
+MAX_RATIO = 200  # a deflate ratio above this is a zip bomb, not a report
+
+
 def read_docx(body: bytes) -> Document:
     try:
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            xml = archive.read("word/document.xml")
-    except (zipfile.BadZipFile, KeyError) as exc:
+            info = archive.getinfo("word/document.xml")
+            # Sizes are checked before anything is inflated: the header states them, and
+            # reading stops at the stated size even if the header lies.
+            if info.file_size > MAX_XML:
+                raise DocxError(f"document.xml of {info.file_size} bytes (limit {MAX_XML})")
+            if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+                raise DocxError("document.xml compression ratio over "
+                                f"{MAX_RATIO}: a zip bomb")
+            with archive.open(info) as member:
+                xml = member.read(MAX_XML + 1)
+            if len(xml) > MAX_XML:
+                raise DocxError(f"document.xml over {MAX_XML} bytes")
+            images = sum(1 for n in archive.namelist() if n.startswith("word/media/"))
+    except (zipfile.BadZipFile, KeyError, EOFError, zipfile.LargeZipFile) as exc:
         raise DocxError(f"not a readable DOCX file: {exc}") from exc
-    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, huge_tree=False))
+    except (OSError, ValueError, NotImplementedError) as exc:
+        if isinstance(exc, DocxError):
+            raise
+        raise DocxError(f"not a readable DOCX file: {exc}") from exc
+    try:
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, huge_tree=False,
+                                                     no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise DocxError(f"broken DOCX document.xml: {exc}") from exc
     body_el = root.find(f"{W}body")
     lines: list[str] = []
     tokens: list[Token] = []
@@ -43,6 +67,7 @@ def read_docx(body: bytes) -> Document:
                 tokens.extend(_table_tokens(el, table_index))
     doc = Document(kind="docx", lines=lines, tokens=tokens)
     doc.title = _title(lines)
+    doc.image_only = images > 0 and not tokens and sum(map(len, lines)) < 40
     return doc
 
 

@@ -19,6 +19,13 @@ _DATE = re.compile(
     r"(?:发布|发文|成文|公开)(?:日期|时间)\s*[:：]\s*(\d{4})[-年/.](\d{1,2})[-月/.](\d{1,2})")
 
 
+MAX_GRID_SLOTS = 200_000  # the official tables have ~250 slots; a page of 1000s of cells is not one
+
+
+class HtmlError(ValueError):
+    pass
+
+
 def read_html(body: bytes, http_charset: str | None = None) -> Document:
     text, encoding, source = decode(body, http_charset)
     root = lxml.html.document_fromstring(text or "<html></html>")
@@ -85,6 +92,7 @@ def _collect_lines(el: etree._Element, lines: list[str], current: list[str]) -> 
 def _table_tokens(root: etree._Element):
     """Cells of the innermost tables, each at its column in the span-expanded grid."""
     tables = [t for t in root.iter("table") if not t.xpath(".//table")]
+    slots = 0
     for table_index, table in enumerate(tables):
         occupied: dict[tuple[int, int], bool] = {}
         rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
@@ -95,6 +103,9 @@ def _table_tokens(root: etree._Element):
                     c += 1
                 colspan = _int(cell.get("colspan"))
                 rowspan = _int(cell.get("rowspan"))
+                slots += colspan * rowspan
+                if slots > MAX_GRID_SLOTS:
+                    raise HtmlError(f"tables over {MAX_GRID_SLOTS} grid cells")
                 for dr in range(rowspan):
                     for dc in range(colspan):
                         occupied[(r + dr, c + dc)] = True

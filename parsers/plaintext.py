@@ -15,6 +15,9 @@ from .tables import Token
 from .text import clean
 
 _NOISE = re.compile(r"^[?？\s]*$")
+# Columns of a tab- or space-aligned row: a tab, or two or more spaces (ideographic too).
+_COLUMN_GAP = re.compile(r"\t|[ \u3000\u00a0]{2,}")
+_VALUE = re.compile(r"^(?:[+\-−]?[\d０-９][\d０-９,，.]*(?:万元|元|件)?[?？]?|[—\-/－―]+|无)$")
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 
 
@@ -32,7 +35,7 @@ def read_text(text: str) -> Document:
             in_cell = False
         elif _NOISE.match(line):
             continue
-        elif tabbed and in_cell:
+        elif tabbed and in_cell and "\t" not in line:
             tokens[-1] += line.strip()  # a cell's text continued on the next line
         else:
             tokens.append(line.strip())
@@ -40,9 +43,32 @@ def read_text(text: str) -> Document:
     if not tabbed:
         tokens = [t for t in tokens if t]
     lines = [line for line in (clean(t) for t in tokens) if line]
-    doc = Document(kind="text", lines=lines, tokens=[Token(t) for t in tokens])
+    cells = [cell for t in tokens for cell in _cells(t)]
+    doc = Document(kind="text", lines=lines, tokens=[Token(t) for t in cells])
     doc.title = _title(lines)
     return doc
+
+
+def _cells(line: str) -> list[str]:
+    """An aligned row as its cells; any other line as itself.
+
+    A tab separates cells (an empty field between two tabs is a blank cell); two or more
+    spaces do too. A single space separates cells only in a run of values after a label
+    (``一、本年新收政府信息公开申请数量 5 1 0 0``), never inside prose.
+    """
+    stripped = line.strip(" \u3000")
+    parts = _COLUMN_GAP.split(stripped)
+    if len(parts) > 1:
+        return [p.strip() for p in parts]
+    words = stripped.split(" ")
+    values = 0
+    while values < len(words) and _VALUE.match(words[len(words) - 1 - values]):
+        values += 1
+    if values >= 2 and values < len(words):
+        return [" ".join(words[: len(words) - values]), *words[len(words) - values:]]
+    if values >= 2 and values == len(words):
+        return words
+    return [line]
 
 
 def _title(lines: list[str]) -> str | None:

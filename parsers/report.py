@@ -12,7 +12,9 @@ from .values import Cell
 @dataclass
 class Report:
     is_report: bool  # False for guides, notices and other pages that are not annual reports
-    document_type: str  # "html" | "docx" | "text"
+    document_type: str  # "html" | "docx" | "pdf" | "doc" | "wps" | "text"
+    # "parsed" | "no-table" | "image-only" | "not-a-report" (parsers.classify)
+    status: str = "parsed"
     title: str | None = None
     agency: str | None = None
     province: str | None = None
@@ -35,7 +37,7 @@ class Report:
         out = {
             "agency": self.agency, "province": self.province, "city": self.city,
             "district": self.district, "division_code": self.division_code, "year": self.year,
-            "format": self.format, "title": self.title, "url": url, "published": self.published,
+            "format": self.format, "status": self.status, "title": self.title, "url": url, "published": self.published,
             "values": self.values(),
             "checks_failed": [c.to_json() for c in self.checks_failed],
         }

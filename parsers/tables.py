@@ -20,6 +20,13 @@ from .text import label_key
 from .values import Cell, parse_cell
 
 
+MAX_TOKENS = 100_000  # cells (or text lines) in one document; the official tables have ~300
+
+
+class TableError(ValueError):
+    pass
+
+
 @dataclass(frozen=True)
 class Token:
     """One table cell (or, in text documents, one line) in reading order."""
@@ -235,6 +242,8 @@ _SECTIONS = {labels.ACTIVE: _Active, labels.APPLICATIONS: _Applications,
 
 def read_tables(tokens: list[Token]) -> TableReading:
     """File every value cell of the document under its canonical key."""
+    if len(tokens) > MAX_TOKENS:
+        raise TableError(f"{len(tokens)} table cells (limit {MAX_TOKENS})")
     out = TableReading()
     section: _Section | None = None
     current = None

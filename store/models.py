@@ -11,8 +11,10 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -69,6 +71,10 @@ class Fetch(Base):
     warc_record_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     request_record_id: Mapped[str | None] = mapped_column(String(100))
     fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # archive (0002_archive): which kind of WARC record this row points at (response,
+    # revisit, resource, metadata) and, for a revisit/resource/metadata, the record it names.
+    record_type: Mapped[str | None] = mapped_column(String(20))
+    refers_to_record_id: Mapped[str | None] = mapped_column(String(100), index=True)
 
 
 class Report(Base):
@@ -90,6 +96,9 @@ class Report(Base):
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     published: Mapped[str | None] = mapped_column(String(10))
     format: Mapped[str | None] = mapped_column(String(10))
+    # parsed | no-table | image-only (parsers.classify): how far the document could be read
+    status: Mapped[str] = mapped_column(String(20), index=True, default="parsed",
+                                        server_default="parsed")
     document_type: Mapped[str] = mapped_column(String(10))
     encoding: Mapped[str | None] = mapped_column(String(30))
     encoding_source: Mapped[str | None] = mapped_column(String(10))
@@ -145,3 +154,75 @@ class Error(Base):
     stage: Mapped[str] = mapped_column(String(20))  # fetch | archive | parse | store
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# -- scheduler (0002_changes): what each crawl saw per portal, and what changed -----------
+
+
+class CrawlRunPortal(Base):
+    """How one crawl run went for one portal: "removed" is only inferred from a clean one."""
+
+    __tablename__ = "crawl_run_portal"
+    __table_args__ = (UniqueConstraint("crawl_run_id", "portal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portal.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # completed | interrupted
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+    reports: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    page_limit_hit: Mapped[int] = mapped_column(Integer, default=0)
+    # set once change detection has looked at this run (scheduler.changes)
+    changes_detected_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ReportChange(Base):
+    """One change of one report identity (agency + year); the log is append-only and each
+    version it names is a report row, traceable to its WARC record."""
+
+    __tablename__ = "report_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # new|revised|removed|reappeared
+    agency: Mapped[str] = mapped_column(String(200), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    portal_id: Mapped[int | None] = mapped_column(ForeignKey("portal.id"), index=True)
+    crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    # the version this change leads to (for "removed": the last version seen)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    previous_report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    diff: Mapped[dict | None] = mapped_column(JSON)  # {key: [old, new]}
+    text_only: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    detected_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ScheduleRun(Base):
+    """One firing of a scheduled (or run-now) crawl job, and how it ended."""
+
+    __tablename__ = "schedule_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal: Mapped[str] = mapped_column(String(200), index=True)
+    trigger: Mapped[str] = mapped_column(String(20))  # schedule | run-now
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+    # completed | interrupted | failed | skipped (another crawl of the portal was running)
+    result: Mapped[str | None] = mapped_column(String(20))
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class ScheduledJob(Base):
+    """APScheduler 3's SQLAlchemy job store table, created here so Alembic owns the schema."""
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)

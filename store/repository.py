@@ -79,7 +79,7 @@ class Store:
             fetch_id=fetch_id, portal_id=portal_id, url=url, title=report.title,
             agency=report.agency, province=report.province, city=report.city,
             district=report.district, division_code=report.division_code, year=report.year,
-            published=report.published, format=report.format,
+            published=report.published, format=report.format, status=report.status,
             document_type=report.document_type, encoding=report.encoding,
             encoding_source=report.encoding_source, parser_version=parser_version,
             notes=report.notes,

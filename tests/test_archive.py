@@ -72,8 +72,8 @@ def test_files_rotate_at_the_size_limit(tmp_path):
     second, _ = writer.write(exchange("http://127.0.0.1:8000/b.html"))
     writer.close()
     assert first.warc_file != second.warc_file
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.warc_file,
-                                                                  second.warc_file])
+    assert sorted(p.name for p in tmp_path.glob("*.warc.gz*")) == sorted([
+        first.warc_file, first.warc_file + ".cdxj", second.warc_file, second.warc_file + ".cdxj"])
     for name in (first.warc_file, second.warc_file):
         assert [r.rec_type for r in iter_records(tmp_path / name)][0] == "warcinfo"
 
@@ -95,3 +95,165 @@ def test_browser_capture_keeps_the_dom_out_of_response_records(tmp_path):
     headers, payload = read_record(tmp_path, dom.warc_file, dom.offset)
     assert headers["WARC-Type"] == "resource" and payload == b"<html>rendered</html>"
     assert warcio_check(tmp_path / dom.warc_file).returncode == 0
+
+
+# -- HTTP semantics, digests, revisits, metadata, partial tails -----------------------------
+
+def test_http_check_catches_a_gzip_header_over_a_decoded_body_that_warcio_check_passes(
+        tmp_path):
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from archive.check import check_file
+
+    path = tmp_path / "bad.warc.gz"
+    with open(path, "wb") as fh:  # bare warcio: nothing between the lie and the file
+        writer = WARCWriter(fh, gzip=True)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"),
+                                           ("Content-Encoding", "gzip"),
+                                           ("Content-Length", str(len(BODY)))],
+                                protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(
+            "http://127.0.0.1:8000/a.html", "response", payload=io.BytesIO(BODY),
+            length=len(BODY), http_headers=http))
+    assert warcio_check(path).returncode == 0  # warcio check does not see it
+    problems = check_file(path)
+    assert any("Content-Encoding: gzip over a body that does not decode" in p.message
+               for p in problems), problems
+
+
+def test_headers_are_adjusted_to_describe_the_stored_body(tmp_path):
+    from archive.check import check_file, sha1_base32
+
+    writer = WarcFileWriter(tmp_path)
+    # a browser handed over a decoded body with the gzip header it received
+    decoded, _ = writer.write(exchange(headers=[
+        ("Content-Type", "text/html"), ("Content-Encoding", "gzip"), ("Content-Length", "40")]))
+    # a client de-chunked the body but kept the header
+    dechunked, _ = writer.write(exchange("http://127.0.0.1:8000/b.html", headers=[
+        ("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")]))
+    # the body as it came over the wire, still chunked: stored de-chunked (the payload
+    # digest is over the transfer-decoded body, and `warcio check` agrees)
+    chunked_body = b"10\r\n" + BODY[:16] + b"\r\n" + (
+        f"{len(BODY) - 16:x}".encode() + b"\r\n" + BODY[16:] + b"\r\n0\r\n\r\n")
+    chunked, _ = writer.write(exchange("http://127.0.0.1:8000/c.html", body=chunked_body,
+                                       headers=[("Content-Type", "text/html"),
+                                                ("Transfer-Encoding", "chunked")]))
+    writer.close()
+    path = tmp_path / decoded.warc_file
+    records = {r.rec_headers.get_header("WARC-Record-ID"): r for r in iter_records(path)}
+    first = records[decoded.record_id]
+    assert first.http_headers.get_header("Content-Encoding") is None
+    assert first.http_headers.get_header("Content-Length") == str(len(BODY))
+    assert "Content-Encoding: gzip" in first.rec_headers.get_header(
+        "WARC-Nianbao-Transfer-Decoded")
+    second = records[dechunked.record_id]
+    assert second.http_headers.get_header("Transfer-Encoding") is None
+    assert second.http_headers.get_header("Content-Length") == str(len(BODY))
+    third = records[chunked.record_id]
+    assert third.http_headers.get_header("Transfer-Encoding") is None
+    assert third.http_headers.get_header("Content-Length") == str(len(BODY))
+    assert third.raw_stream.read() == BODY
+    assert chunked.payload_digest == sha1_base32(BODY)
+    assert read_record(tmp_path, chunked.warc_file, chunked.offset)[1] == BODY
+    assert check_file(path) == []
+    assert warcio_check(path).returncode == 0
+
+
+def test_revisits_only_against_records_of_closed_files(tmp_path):
+    from archive import load_payload
+
+    writer = WarcFileWriter(tmp_path)
+    first, _ = writer.write(exchange())
+    again, _ = writer.write(exchange())  # same payload, but the first file is still open
+    assert (first.record_type, again.record_type) == ("response", "response")
+    writer.close()
+
+    later = WarcFileWriter(tmp_path)
+    revisit, _ = later.write(exchange())
+    not_modified, _ = later.write(HttpExchange(
+        url=exchange().url, method="GET", request_target="/a.html",
+        request_headers=[("Host", "127.0.0.1:8000"), ("If-None-Match", '"x"')],
+        request_body=b"", status=304, reason="Not Modified", protocol="HTTP/1.1",
+        response_headers=[("ETag", '"x"')], response_body=b""))
+    changed, _ = later.write(exchange(body=b"<html>changed</html>"))
+    later.close()
+    assert (revisit.record_type, not_modified.record_type, changed.record_type) == (
+        "revisit", "revisit", "response")
+    newest = again  # the newest committed response with this payload
+    assert revisit.refers_to == not_modified.refers_to == newest.record_id
+    headers, payload = read_record(tmp_path, revisit.warc_file, revisit.offset)
+    assert payload == BODY
+    assert headers["WARC-Profile"].endswith("/revisit/identical-payload-digest")
+    assert headers["WARC-Truncated"] == "length"
+    assert headers["WARC-Refers-To-Target-URI"] == exchange().url
+    assert headers["WARC-Refers-To-Date"]
+    stored = load_payload(tmp_path, not_modified.warc_file, not_modified.offset)
+    assert stored.status == 304 and stored.decoded == BODY
+    assert stored.headers["WARC-Profile"].endswith("/revisit/server-not-modified")
+    from archive.check import check_file
+
+    for name in (first.warc_file, revisit.warc_file):
+        assert check_file(tmp_path / name) == []
+        assert warcio_check(tmp_path / name).returncode == 0
+
+
+def test_metadata_record_refers_to_the_document(tmp_path):
+    import json
+
+    writer = WarcFileWriter(tmp_path)
+    response, _ = writer.write(exchange())
+    meta = writer.write_metadata(exchange().url, response.record_id,
+                                 {"report_id": 7, "parser_version": "0.2.0"})
+    writer.close()
+    (record,) = [r for r in iter_records(tmp_path / meta.warc_file) if r.rec_type == "metadata"]
+    assert record.rec_headers.get_header("WARC-Refers-To") == response.record_id
+    assert json.loads(record.raw_stream.read())["report_id"] == 7
+    assert warcio_check(tmp_path / meta.warc_file).returncode == 0
+
+
+def test_cdxj_index_is_what_cdxj_indexer_writes(tmp_path):
+    from archive import BrowserCapture
+
+    writer = WarcFileWriter(tmp_path, max_file_size=2000)
+    for n in range(6):
+        writer.write(exchange(f"http://127.0.0.1:8000/{n}.html", body=BODY * (n + 1)))
+    writer.write_capture(BrowserCapture("http://127.0.0.1:8000/js.html",
+                                        (exchange("http://127.0.0.1:8000/js.html"),),
+                                        b"<html>dom</html>"))
+    writer.close()
+    assert len(writer.files_written) > 1
+    ours = (tmp_path / "index.cdxj").read_text().splitlines()
+    assert ours == sorted(ours)
+    out = subprocess.run([str(Path(sys.executable).parent / "cdxj-indexer"),
+                          *[str(tmp_path / f) for f in writer.files_written]],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert ours == sorted(out)
+    kinds = [r.rec_type for f in writer.files_written for r in iter_records(tmp_path / f)]
+    assert len(ours) == sum(k in ("response", "revisit", "resource") for k in kinds)
+
+
+def test_a_partial_tail_is_skipped_and_reported(tmp_path):
+    from archive import load_payload, scan_file
+    from archive.check import check_file
+
+    writer = WarcFileWriter(tmp_path)
+    locations = [writer.write(exchange(f"http://127.0.0.1:8000/{n}.html"))[0]
+                 for n in range(3)]
+    writer._fh.flush()
+    path = tmp_path / (locations[0].warc_file + ".open")  # as a killed crawl leaves it
+    cut = locations[-1].offset + locations[-1].length // 2
+    with open(path, "r+b") as fh:
+        fh.truncate(cut)
+    writer._fh = None  # the process is gone: nothing closes the file
+    records = list(iter_records(path))
+    assert [r.rec_type for r in records] == ["warcinfo", "response", "request", "response",
+                                             "request"]
+    scan = scan_file(path)
+    assert scan.truncated and scan.records == 5 and scan.complete_to == locations[-1].offset
+    assert [p.message.split(" (")[0] for p in check_file(path)] == [
+        f"partial record after offset {locations[-1].offset}"]
+    for location in locations[:2]:  # read back through the final name, as the db has it
+        assert load_payload(tmp_path, location.warc_file, location.offset).decoded == BODY

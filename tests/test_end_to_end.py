@@ -77,14 +77,21 @@ def test_fetch_table_points_at_every_response_record(demo_crawl):
     assert not any("/search/" in url for url in urls)
     assert any(url.endswith("/robots.txt") for url in urls)
     runs = db.execute("SELECT status, reports FROM crawl_run").fetchall()
-    assert runs == [("completed", 5)]
+    assert runs == [("completed", len(demo_crawl.reports))]
 
 
 def test_nianbao_demo_command(tmp_path):
+    from nianbao.demo import DemoPortals
+
+    demo = DemoPortals()  # not started: only to know what it serves
+    demo.start()
+    names, n_reports = [p.name for p in demo.portals], len(demo.reports)
+    demo.close()
     result = run_nianbao("demo", "--data-dir", str(tmp_path), "--no-progress")
     assert result.returncode == 0, result.stderr
-    assert "5 reports parsed" in result.stdout
-    assert "demo-tianjin" in result.stdout and "demo-multi" in result.stdout
+    assert f"{n_reports} reports parsed" in result.stdout
+    assert n_reports == 12  # 5 on the two original portals, 7 on the CMS-pattern ones
+    assert all(name in result.stdout for name in names)
     export = run_nianbao("export", "--data-dir", str(tmp_path), "--format", "csv")
     lines = export.stdout.splitlines()
-    assert len(lines) == 6 and lines[0].startswith("agency,province,city")
+    assert len(lines) == n_reports + 1 and lines[0].startswith("agency,province,city")

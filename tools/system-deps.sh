@@ -7,6 +7,9 @@ python=${PYTHON:-python3}
 
 # One line per Debian package, with the reason it is needed.
 packages=(
+  chromium          # tests drive nianbao serve with headless Chromium (Playwright, no download)
+  fonts-wqy-zenhei  # a CJK font so nianbao plot draws Chinese labels
+  postgresql        # tests run the derived views, query and read-only sql on a real PostgreSQL
 )
 
 missing=()

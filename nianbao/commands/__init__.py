@@ -1,6 +1,21 @@
 """One module per `nianbao` command. Each has ``register(subparsers)``; the parser it adds
 sets ``func`` to the function that runs it (returning the exit status)."""
 
-from . import crawl, demo, export, parse
+from . import (  # archive (issue 5)
+    changes,
+    crawl,
+    demo,
+    export,
+    export_wacz,
+    parse,
+    plot,
+    query,
+    reparse,
+    replay,
+    schedule,
+    serve,
+    sql,
+)
 
-COMMANDS = [demo, crawl, parse, export]
+COMMANDS = [demo, crawl, parse, export, query, sql, serve, plot, schedule, changes]
+COMMANDS += [replay, reparse, export_wacz]  # archive (issue 5)

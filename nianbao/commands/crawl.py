@@ -52,5 +52,12 @@ def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: s
                   f"{summary.total('reports')} reports parsed, "
                   f"{summary.total('checks_failed')} with failed checks, "
                   f"{summary.total('errors')} errors")
+    for name, blocked_at in summary.blocked.items():
+        console.print(f"blocked: {name} at {blocked_at}")
+    traps = {k: v for k, v in summary.stats.items()
+             if k.startswith(("nianbao/page_limit_hit/", "nianbao/depth_limit_hit/"))}
+    for key, count in sorted(traps.items()):
+        console.print(f"bounded: {key.split('/')[1].replace('_hit', '')} "
+                      f"{key.split('/')[2]}: {count} links not followed")
     console.print(f"database: {url}\nWARC files: {args.data_dir / 'warc'}")
     return 0 if summary.status == "completed" else 1

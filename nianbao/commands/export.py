@@ -22,12 +22,17 @@ META_COLUMNS = ["agency", "province", "city", "district", "division_code", "year
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("export", help="write every stored report (newest version)")
     add_data_options(parser)
-    parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    parser.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl",
+                        help="parquet needs pyarrow (pip install 'nianbao[parquet]') and --out")
     parser.add_argument("--out", type=Path, help="file to write (default: standard output)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "parquet":
+        from .export_parquet import run_parquet
+
+        return run_parquet(args, META_COLUMNS)
     with Store(db_url(args)) as store:
         rows = (report_json(r) for r in store.newest_reports())
         if args.out:

@@ -29,7 +29,16 @@ _EXPORTS = {
     "report_title": "render",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "DemoPortal",
+    "DemoPortals",
+    "DemoReport",
+    "Seed",
+    "load_seeds",
+    "render_report_docx",
+    "render_report_html",
+    "report_title",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,7 @@
-"""Two demo government portals built the way real Chinese government CMSs build them.
+"""Demo government portals built the way real Chinese government CMSs build them.
+
+Two are defined here; the CMS-pattern portals (Hanweb, gkmlpt, 年报专栏, a JS-only list,
+a script challenge) are in ``nianbao.demo.patterns`` and served alongside by default.
 
 ``demo-tianjin`` imitates a static-publishing CMS (TRS WCM): UTF-8 pages under
 ``/zwgk/zfxxgkndbg/``, list pages ``index.html``/``index_1.html``/``index_2.html`` paginated
@@ -33,6 +36,8 @@ ROBOTS_TXT = "User-agent: *\nDisallow: /search/\n"
 
 @dataclass(frozen=True)
 class DemoPortal:
+    """One running demo portal."""
+
     name: str
     start_url: str
     host: str  # "127.0.0.1:PORT"
@@ -41,6 +46,8 @@ class DemoPortal:
 
 @dataclass(frozen=True)
 class DemoReport:
+    """Where a seed report is published, i.e. what a crawler should find."""
+
     seed_id: str
     portal: str  # DemoPortal.name
     title: str
@@ -558,14 +565,20 @@ class DemoPortals:
     'http://127.0.0.1:40123/'
     """
 
-    def __init__(self, ports: tuple[int, int] = (0, 0)) -> None:
-        """``ports``: (demo-tianjin, demo-multi); 0 picks an ephemeral port (the default)."""
+    def __init__(self, ports: tuple[int, ...] = (0, 0), *, patterns: bool = True) -> None:
+        """``ports``: (demo-tianjin, demo-multi, then the pattern portals in order); 0 or a
+        missing entry picks an ephemeral port. ``patterns``: also serve the CMS-pattern
+        portals of ``nianbao.demo.patterns`` (Hanweb, gkmlpt, 年报专栏, a JS-only list, a
+        script challenge)."""
         self.portals: list[DemoPortal] = []
         self.reports: list[DemoReport] = []
         self.decoys: list[str] = []  # pages a naive crawler takes for reports
         self.news: list[str] = []  # ordinary news items filling the lists
         self._ports = ports
+        self._patterns = patterns
         self._servers: dict[str, SiteServer] = {}
+        self.never_fetch: list[str] = []  # mobile/big5 copies a crawler must not fetch
+        self.render: dict[str, str] = {}  # portal -> render setting in config_toml
 
     def __enter__(self) -> DemoPortals:
         self.start()
@@ -589,14 +602,16 @@ class DemoPortals:
             (_Tianjin(seeds), dict(gzip=True, validators=True, server_header="nginx")),
             (_Multi(seeds), dict(gzip=False, validators=False, server_header="Apache-Coyote/1.1")),
         )
+        ports = list(self._ports) + [0] * 8
         try:
-            for (builder, habits), port in zip(builders, self._ports, strict=True):
+            for (builder, habits), port in zip(builders, ports[:2], strict=True):
                 builder.build()
                 site = Site(builder.resources, builder.not_found(), **habits)
                 server = SiteServer(site, port)
                 self._servers[builder.name] = server
                 base = f"http://{server.host}"
                 self.portals.append(DemoPortal(builder.name, f"{base}/", server.host, base))
+                self.render[builder.name] = "never"
                 for seed_id, page, document, date in builder.reports:
                     content_type = DOCX_TYPE if document != page else "text/html"
                     self.reports.append(
@@ -612,6 +627,8 @@ class DemoPortals:
                     )
                 self.decoys += [base + path for path in builder.decoys]
                 self.news += [base + path for path in builder.news]
+            if self._patterns:
+                self._start_patterns(seeds, ports[2:])
             for server in self._servers.values():
                 server.start()
         except BaseException:
@@ -619,8 +636,35 @@ class DemoPortals:
             raise
         self.reports.sort(key=lambda r: r.seed_id)
 
+    def _start_patterns(self, seeds: dict[str, Seed], ports: list[int]) -> None:
+        from nianbao.demo.patterns import PATTERN_BUILDERS
+
+        for cls, port in zip(PATTERN_BUILDERS, ports, strict=False):
+            # The server is bound first: some pages name their own host (big5 gateway).
+            site = Site({}, Resource(404, (), b""), **cls.habits)
+            server = SiteServer(site, port)
+            self._servers[cls.name] = server
+            builder = cls(seeds, server.host)
+            builder.build()
+            site.resources.update(builder.resources)
+            site.not_found = builder.not_found()
+            site.handler = builder.handler
+            base = f"http://{server.host}"
+            self.portals.append(DemoPortal(cls.name, base + builder.start_path, server.host,
+                                           base))
+            self.render[cls.name] = "auto"
+            for seed_id, page, document, date in builder.reports:
+                content_type = DOCX_TYPE if document.endswith(".docx") else "text/html"
+                self.reports.append(DemoReport(
+                    seed_id=seed_id, portal=cls.name, title=report_title(seeds[seed_id]),
+                    page_url=base + page, document_url=base + document, published=date,
+                    content_type=content_type))
+            self.decoys += [base + path for path in builder.decoys]
+            self.news += [base + path for path in builder.news]
+            self.never_fetch += [base + path for path in builder.never_fetch]
+
     def close(self) -> None:
-        """Stop both servers (idempotent)."""
+        """Stop every server (idempotent)."""
         for server in self._servers.values():
             server.close()
         self._servers.clear()
@@ -650,7 +694,7 @@ class DemoPortals:
                 f"name = {json.dumps(portal.name)}",
                 f"start_urls = [{json.dumps(portal.start_url)}]",
                 f"allowed_hosts = [{json.dumps(portal.host)}]",
-                'render = "never"',
+                f"render = {json.dumps(self.render.get(portal.name, 'never'))}",
                 "max_pages = 200",
                 "requests_per_second = 20.0",
                 "",
@@ -664,7 +708,7 @@ def main(argv: list[str] | None = None) -> None:
     import time
 
     args = sys.argv[1:] if argv is None else argv
-    ports = (int(args[0]), int(args[1])) if len(args) == 2 else (0, 0)
+    ports = tuple(int(a) for a in args) or (0, 0)
     with DemoPortals(ports) as demo:
         print(demo.config_toml())
         for report in demo.reports:

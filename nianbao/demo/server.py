@@ -11,7 +11,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.message import Message
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -75,6 +77,9 @@ class Site:
     gzip: bool = False  # answer Content-Encoding: gzip when the client allows it
     validators: bool = False  # send ETag, honour If-None-Match / If-Modified-Since
     request_log: list[tuple[str, str]] = field(default_factory=list)
+    # Answers that depend on the request (a POST's form, a cookie): (method, target,
+    # headers, body) -> a Resource, or None for the static one.
+    handler: Callable[[str, str, Message, bytes], Resource | None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _gzipped: dict[str, bytes] = field(default_factory=dict, repr=False)
 
@@ -107,11 +112,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._respond(send_body=False)
 
-    def _respond(self, *, send_body: bool) -> None:
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._respond(send_body=True, body=self.rfile.read(length) if length else b"")
+
+    def _respond(self, *, send_body: bool, body: bytes = b"") -> None:
         site = self.server.site
         site.log(self.command, self.path)
         key = resource_key(self.path)
-        resource = site.resources.get(key, site.not_found)
+        resource = None
+        if site.handler is not None:
+            resource = site.handler(self.command, self.path, self.headers, body)
+        if resource is None:
+            resource = (site.resources.get(key, site.not_found) if self.command != "POST"
+                        else site.not_found)
         body = resource.body
         headers = list(resource.headers)
         if site.validators and resource.status == 200:

@@ -1,0 +1,42 @@
+"""CMS adapters: each recognises its platform from the page itself and says what to fetch.
+
+Real district portals run on a handful of CMSs, and on most of them the list of reports is
+not in the page's anchors: it is embedded as XML (Hanweb JCMS), paged by a script call
+(TRS WCM), served by a JSON API (Guangdong gkmlpt) or spread over year and department
+folders (年报专栏). An adapter looks at a fetched page and returns the requests a plain
+link walk would miss; no per-site configuration is involved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from scrapy.http import TextResponse
+
+from .annual_column import AnnualColumnAdapter
+from .base import Adapter, Found
+from .gkmlpt import GkmlptAdapter
+from .hanweb import HanwebAdapter
+from .trs import TrsAdapter
+
+ADAPTERS: tuple[Adapter, ...] = (HanwebAdapter(), TrsAdapter(), GkmlptAdapter(),
+                                 AnnualColumnAdapter())
+
+
+def recognised(response: TextResponse, adapters: Iterable[Adapter] = ADAPTERS) -> list[str]:
+    """The platforms a page is recognisably built on (Hanweb, TRS, gkmlpt): on such a page
+    the adapter knows where the list is, so an empty one is empty, not script-built."""
+    return [a.name for a in adapters if getattr(a, "platform", False) and a.matches(response)]
+
+
+def discover(response: TextResponse, adapters: Iterable[Adapter] = ADAPTERS
+             ) -> Iterator[tuple[str, Found]]:
+    """(adapter name, found request) for every adapter that recognises the page."""
+    for adapter in adapters:
+        if adapter.matches(response):
+            for found in adapter.discover(response):
+                yield adapter.name, found
+
+
+__all__ = ["ADAPTERS", "Adapter", "AnnualColumnAdapter", "Found", "GkmlptAdapter",
+           "HanwebAdapter", "TrsAdapter", "discover", "recognised"]

@@ -1,0 +1,85 @@
+"""Guangdong's 政府信息公开目录平台 (gkmlpt): a list page built by script from a JSON API.
+
+The page carries ``window._CONFIG = {SID: '…', …}``; its script asks
+``/gkmlpt/api/all/<cat>?page=N&sid=<SID>``, which answers ``{"articles": [{"title",
+"url", "attachment": [{"name", "url"}]}], "total": …, "size": …}``. The category is the
+list page's ``#<cat>`` fragment (as menus link it), else the config's, else 0 (all).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+from scrapy.http import TextResponse
+
+from ..links import LinkKind, classify, is_attachment
+from .base import Found
+
+_CONFIG = re.compile(r"window\._CONFIG\s*=\s*\{(.*?)\}", re.S)
+_SID = re.compile(r"\bSID\s*:\s*['\"]?(\w+)", re.I)
+_CAT = re.compile(r"\b(?:CAT|CATALOG|TYPE_ID)\s*:\s*['\"]?(\d+)", re.I)
+MAX_PAGES = 500
+
+
+class GkmlptAdapter:
+    platform = True  # recognised from the page itself, as the CMS it is built on
+    name = "gkmlpt"
+
+    def matches(self, response: TextResponse) -> bool:
+        return (bool(response.meta.get("gkmlpt_api"))
+                or ("/gkmlpt/" in response.url and "_CONFIG" in response.text))
+
+    def discover(self, response: TextResponse) -> Iterator[Found]:
+        if response.meta.get("gkmlpt_api"):
+            yield from self._api(response)
+            return
+        config = _CONFIG.search(response.text)
+        sid = _SID.search(config.group(1)) if config else None
+        if not sid:
+            return
+        fragment = urlsplit(response.meta.get("fragment_url") or response.url).fragment
+        cat = (fragment if fragment.isdigit()
+               else (m.group(1) if (m := _CAT.search(config.group(1))) else "0"))
+        yield Found(urljoin(response.url, f"/gkmlpt/api/all/{cat}?"
+                            + urlencode({"page": 1, "sid": sid.group(1)})),
+                    None, LinkKind.LISTING, meta={"gkmlpt_api": True})
+
+    def _api(self, response: TextResponse) -> Iterator[Found]:
+        try:
+            data = json.loads(response.text)
+        except ValueError:
+            return
+        if not isinstance(data, dict):
+            return
+        for article in data.get("articles") or []:
+            if not isinstance(article, dict) or not article.get("url"):
+                continue
+            title = str(article.get("title") or "")
+            url = urljoin(response.url, str(article["url"]))
+            kind = classify(url, title)
+            if kind is None:
+                continue
+            yield Found(url, title, kind)
+            if kind is LinkKind.REPORT:
+                for file in article.get("attachment") or []:
+                    if isinstance(file, dict) and file.get("url"):
+                        file_url = urljoin(response.url, str(file["url"]))
+                        if is_attachment(file_url):
+                            yield Found(file_url, str(file.get("name") or title),
+                                        LinkKind.ATTACHMENT)
+        query = dict(parse_qsl(urlsplit(response.url).query))
+        if query.get("page") != "1":
+            return
+        try:
+            total, size = int(data.get("total", 0)), int(data.get("size") or 0)
+        except (TypeError, ValueError):
+            return
+        size = size or len(data.get("articles") or []) or 1
+        base = response.url.split("?", 1)[0]
+        for page in range(2, min(math.ceil(total / size), MAX_PAGES) + 1):
+            yield Found(f"{base}?" + urlencode({**query, "page": page}), None, LinkKind.LISTING,
+                        meta={"gkmlpt_api": True})

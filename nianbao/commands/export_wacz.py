@@ -1,0 +1,70 @@
+"""`nianbao export-wacz [--out FILE]`: the archive as one WACZ file (the `wacz` package)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from archive import ArchiveIndex
+from archive.reader import warc_files
+
+from .common import add_data_options
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("export-wacz", help="package the WARC archive as a WACZ file")
+    add_data_options(parser)
+    parser.add_argument("--out", type=Path, default=Path("nianbao.wacz"),
+                        help="WACZ file to write (default %(default)s)")
+    parser.add_argument("--title", default="nianbao archive")
+    parser.set_defaults(func=run)
+
+
+def pages(index: ArchiveIndex) -> list[dict]:
+    """One page per archived HTML document: its first capture that replays (200)."""
+    out = []
+    for url in sorted(index.by_url):
+        for entry in index.captures(url):
+            if entry.record_type == "response" and entry.status == "200" and (
+                    entry.mime or "").startswith(("text/html", "application/xhtml")):
+                ts = entry.timestamp
+                out.append({"id": f"{entry.filename}@{entry.offset}", "url": url,
+                            "ts": f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:"
+                                  f"{ts[12:14]}Z"})
+                break
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from wacz.main import main as wacz_main
+
+    warc_dir = Path(args.data_dir) / "warc"
+    files = [p for p in warc_files(warc_dir, include_open=False)]
+    left_open = [p.name for p in warc_files(warc_dir) if p.name.endswith(".open")]
+    if not files:
+        print(f"nianbao: no closed WARC files in {warc_dir}", file=sys.stderr)
+        return 1
+    if left_open:
+        print(f"nianbao: leaving out {len(left_open)} file(s) a crawl did not close: "
+              f"{', '.join(left_open)}", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        pages_file = Path(tmp) / "pages.jsonl"
+        with open(pages_file, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps({"format": "json-pages-1.0", "id": "pages",
+                                 "title": "All Pages"}) + "\n")
+            for page in pages(ArchiveIndex.load(warc_dir)):
+                fh.write(json.dumps(page, ensure_ascii=False) + "\n")
+        argv = ["create", "-o", str(args.out), "--pages", str(pages_file), "--title",
+                args.title, *map(str, files)]
+        # the wacz tool talks on stdout; keep ours for nothing but the result
+        with contextlib.redirect_stdout(sys.stderr):
+            status = wacz_main(argv)
+    if status:
+        print(f"nianbao: wacz create failed ({status})", file=sys.stderr)
+        return 1
+    print(args.out)
+    return 0

@@ -1,0 +1,45 @@
+"""Is a document an annual report at all, and how far could it be read?
+
+Portals file notices about compiling the reports, disclosure guides, work plans and
+summaries, and list pages under the same column as the reports, often with 年度报告 in
+the title. The title decides first (what a document calls itself: 通知, 指南, 要点 …);
+then whether it prints the report's tables or, failing that, its prose.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .document import Document
+
+PARSED = "parsed"  # tables found and read
+NO_TABLE = "no-table"  # a report that prints no statistical table (values null, a note says why)
+IMAGE_ONLY = "image-only"  # a scan (图片版): pictures of pages, no text to read
+NOT_A_REPORT = "not-a-report"
+STATUSES = (PARSED, NO_TABLE, IMAGE_ONLY, NOT_A_REPORT)
+
+# What a document calls itself, at the end of its title.
+_OTHER_KIND = re.compile(
+    r"(通知|通告|公告|指南|目录|要点|计划|方案|总结|意见|办法|规定|制度|的函|的批复|解读|问答|"
+    r"模板|格式|样式|列表|汇总表|一览表)[)）]?$")
+_REPORT_TITLE = re.compile(r"(年度报告|年报|工作报告)")
+_PAGINATION = re.compile(r"(下一页|上一页|尾页|首页\s*\d|共\s*\d+\s*页|第\s*\d+\s*页\s*/)")
+_REPORT_PROSE = ("总体情况", "主动公开", "依申请公开", "行政复议")
+
+
+def classify(doc: Document, title: str | None, has_tables: bool) -> tuple[bool, str]:
+    """(is it a report, status)."""
+    if title and _OTHER_KIND.search(title.strip()):
+        return False, NOT_A_REPORT
+    titled = bool(title and _REPORT_TITLE.search(title))
+    if has_tables:
+        return True, PARSED
+    if doc.image_only:
+        return True, IMAGE_ONLY
+    report_titles = sum(1 for line in doc.lines if _REPORT_TITLE.search(line) and len(line) < 60)
+    if _PAGINATION.search("\n".join(doc.lines)) and report_titles >= 3:
+        return False, NOT_A_REPORT  # a list of reports, not one
+    prose = "\n".join(doc.lines)
+    if titled and sum(1 for word in _REPORT_PROSE if word in prose) >= 2:
+        return True, NO_TABLE
+    return False, NOT_A_REPORT

@@ -1,0 +1,204 @@
+"""The corpus: reports with known values in every form, and how the parser scored on them.
+
+    from tests.corpus import build_corpus, score
+    corpus = build_corpus(tmp_dir)          # ~330 documents, PDF and .doc in one batch each
+    result = score(corpus, parse)           # per-form accuracy and every wrong cell
+
+Each document is drawn from its own seeded random generator, so a failure names a
+document that can be rebuilt alone (``make_spec(form, n)``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import AGENCIES, Spec, draw
+from .render import render_docx, render_html, render_text, title_of
+
+# How many documents of each form the corpus holds.
+COUNTS = {"html": 130, "docx": 60, "pdf": 50, "doc": 20, "wps": 10, "text": 60}
+
+_COMMON = ["breaks", "empties", "thousands", "signed", "traditional", "shuffle", "drop",
+           "short", "units", "fullwidth", "violation", "extra", "ascii_brackets"]
+QUIRKS = {
+    "html": _COMMON + ["split", "repeat_header", "wrappers", "nbsp", "subtotal", "noise",
+                       "encoding"],
+    "docx": _COMMON + ["subtotal", "noise"],
+    "pdf": [q for q in _COMMON if q not in ("traditional", "fullwidth")] + ["kangxi",
+                                                                            "subtotal"],
+    "doc": _COMMON + ["subtotal"],
+    "wps": _COMMON,
+    "text": _COMMON + ["pinyin", "noise", "layout", "gbk_text"],
+}
+_EMPTY = ["", "—", "-", "/", "无", "——"]
+
+
+@dataclass
+class Document:
+    spec: Spec
+    path: Path
+    content_type: str | None = None
+
+
+@dataclass
+class Score:
+    cells: dict[str, int] = field(default_factory=dict)
+    right: dict[str, int] = field(default_factory=dict)
+    wrong: list[str] = field(default_factory=list)  # "doc-id key: got X, expected Y"
+    documents: dict[str, int] = field(default_factory=dict)
+
+    def accuracy(self, form: str | None = None) -> float:
+        forms = [form] if form else list(self.cells)
+        total = sum(self.cells[f] for f in forms)
+        return sum(self.right[f] for f in forms) / total if total else 0.0
+
+
+def _fmt_number(value: int | float, spec: Spec, key: str, rng: random.Random) -> str:
+    q = spec.quirks
+    if isinstance(value, float):
+        text = f"{value:g}" if value else "0"
+    elif "thousands" in q and abs(value) >= 1000:
+        text = f"{value:,}"
+    else:
+        text = str(value)
+    if key.endswith(".change") and "signed" in q and value:
+        text = rng.choice([f"+{value}", f"增{value}"]) if value > 0 else rng.choice(
+            [str(value), f"减{-value}"])
+    if "units" in q and rng.random() < 0.3:
+        text += "万元" if key == "active.fees.amount" else ("件" if value >= 0 else "")
+    if "fullwidth" in q and rng.random() < 0.5:
+        text = text.translate(str.maketrans("0123456789,", "０１２３４５６７８９，"))
+    if "noise" in q and value == 0 and rng.random() < 0.3:
+        text += "?"
+    return text
+
+
+def make_spec(form: str, n: int) -> tuple[Spec, random.Random]:
+    rng = random.Random(f"{form}-{n}")
+    year = rng.choice([2019, 2020, 2021, 2022, 2023, 2024])
+    fmt = "2019" if year <= 2020 or rng.random() < 0.15 else "2021"  # 2023 in the old layout
+    spec = Spec(id=f"{form}-{n:03d}", form=form, fmt=fmt, agency=rng.choice(AGENCIES),
+                year=year, values={})
+    spec.published = f"{year + 1}-0{rng.randint(1, 3)}-{rng.randint(10, 28)}"
+    spec.quirks = {q for q in QUIRKS[form] if rng.random() < 0.3}
+    if "layout" in spec.quirks or form == "text":
+        spec.quirks.add(rng.choice(["seed_layout", "tab_aligned", "spaces"]))
+    if "encoding" in spec.quirks:
+        spec.quirks.add(rng.choice(["gbk_meta", "gbk_http", "undeclared"]))
+    spec.values = draw(rng, fmt, big="thousands" in spec.quirks)
+    if "drop" in spec.quirks:  # rows left out are rows of zeros: the totals still hold
+        for prefix in ("withheld.", "unavailable."):
+            zero = [k.rsplit(".", 1)[0].split(".", 1)[1] for k in spec.values
+                    if k.startswith(f"applications.{prefix}") and k.endswith(".total")
+                    and all(spec.values[k.rsplit(".", 1)[0] + "." + c] == 0
+                            for c in ("natural_person", "commercial", "research",
+                                      "social_welfare", "legal_service", "other_org", "total"))]
+            for row in rng.sample(zero, min(2, len(zero))):
+                spec.quirks.add(row)
+    for key, value in spec.values.items():
+        spec.printed[key] = _fmt_number(value, spec, key, rng)
+        spec.expected[key] = value
+        row = key.split(".", 1)[1].rsplit(".", 1)[0] if key.startswith("applications.") else ""
+        if row in spec.quirks:
+            spec.expected[key] = None
+        elif "empties" in spec.quirks and value == 0 and rng.random() < 0.25:
+            choices = _EMPTY[1:] if "spaces" in spec.quirks else _EMPTY
+            spec.printed[key] = rng.choice(choices)
+            spec.expected[key] = None
+    if "violation" in spec.quirks:
+        key = rng.choice(["applications.total.total", "appeals.review.total",
+                          "appeals.litigation_direct.total"])
+        if spec.expected[key] is not None:
+            spec.values[key] += 1
+            spec.expected[key] = spec.values[key]
+            spec.printed[key] = str(spec.values[key])
+            spec.violations = [key]
+    return spec, rng
+
+
+def build_corpus(directory: Path, counts: dict[str, int] | None = None) -> list[Document]:
+    """Write every document; PDF and .doc/.wps made by LibreOffice from DOCX, in batches."""
+    from parsers.legacy import convert
+
+    counts = counts or COUNTS
+    docs: list[Document] = []
+    via_docx: dict[str, list[Document]] = {"pdf": [], "doc": [], "wps": []}
+    for form, count in counts.items():
+        for n in range(count):
+            spec, rng = make_spec(form, n)
+            if form == "html":
+                body, content_type = render_html(spec, rng)
+                path = directory / f"{spec.id}.html"
+                path.write_bytes(body)
+                docs.append(Document(spec, path, content_type))
+            elif form == "text":
+                path = directory / f"{spec.id}.txt"
+                path.write_bytes(render_text(spec, rng))
+                docs.append(Document(spec, path))
+            else:
+                path = directory / f"{spec.id}.docx"
+                path.write_bytes(render_docx(spec, rng))
+                doc = Document(spec, path)
+                (docs if form == "docx" else via_docx[form]).append(doc)
+    pdfs = via_docx["pdf"]
+    for doc, out in zip(pdfs, convert([d.path for d in pdfs], "pdf", directory / "pdf"),
+                        strict=True):
+        doc.path = out
+    legacy = via_docx["doc"] + via_docx["wps"]
+    converted = convert([d.path for d in legacy], "doc:MS Word 97", directory / "doc")
+    for doc, out in zip(legacy, converted, strict=True):
+        if doc.spec.form == "wps":  # Kingsoft's .wps: an OLE Word document under its name
+            out = out.rename(out.with_suffix(".wps"))
+        doc.path = out
+    return docs + pdfs + legacy
+
+
+META = ("agency", "province", "city", "district", "division_code", "year", "format")
+
+
+def expected_meta(spec: Spec) -> dict:
+    agency, province, city, district, code = spec.agency
+    return {"agency": agency, "province": province, "city": city, "district": district,
+            "division_code": code, "year": spec.year, "format": spec.fmt}
+
+
+def score(docs: list[Document], parse: Callable[[Document], dict]) -> Score:
+    """Every expected cell and metadata field compared with what ``parse`` returned."""
+    result = Score()
+    for doc in docs:
+        form = "doc/wps" if doc.spec.form in ("doc", "wps") else doc.spec.form
+        result.cells.setdefault(form, 0)
+        result.right.setdefault(form, 0)
+        result.documents[form] = result.documents.get(form, 0) + 1
+        try:
+            got = parse(doc)
+        except Exception as exc:  # noqa: BLE001 - a crash costs every cell of the document
+            got = {"values": {}, "checks_failed": [], "error": repr(exc)}
+        wanted = dict(doc.spec.expected) | {f"meta.{k}": v for k, v in
+                                           expected_meta(doc.spec).items()}
+        actual = dict(got["values"]) | {f"meta.{k}": got.get(k) for k in META}
+        for key, value in wanted.items():
+            result.cells[form] += 1
+            have = actual.get(key, "missing")
+            if have == value and type(have) is type(value):
+                result.right[form] += 1
+            elif isinstance(value, float) and isinstance(have, float) and abs(have - value) < 1e-9:
+                result.right[form] += 1
+            else:
+                result.wrong.append(f"{doc.spec.id} {key}: got {have!r}, expected {value!r} "
+                                    f"(printed {doc.spec.printed.get(key)!r}; quirks "
+                                    f"{sorted(doc.spec.quirks)})")
+        flagged = sorted({c["key"] for c in got["checks_failed"]})
+        result.cells[form] += 1  # the identity checks count as one cell of the document
+        if flagged == sorted(doc.spec.violations):
+            result.right[form] += 1
+        else:
+            result.wrong.append(f"{doc.spec.id} checks_failed: got {flagged}, expected "
+                                f"{sorted(doc.spec.violations)}")
+    return result
+
+
+__all__ = ["COUNTS", "Document", "Score", "build_corpus", "make_spec", "score", "title_of"]

@@ -1,0 +1,379 @@
+"""The archive as real crawls write it: the demo portals (and a server that answers
+chunked and gzip'd) crawled twice by `nianbao crawl`, then checked with `warcio check`,
+nianbao's HTTP check, cdxj-indexer, pywb, `wacz validate`, replay and reparse."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from archive import iter_records, load_payload, read_record
+from archive.check import check_file
+from archive.index import read_index
+
+from .conftest import ROOT, run_nianbao
+
+CHUNKED_PAGE = ("<html><head><title>分块传输</title></head><body>"
+                + "政府信息公开工作年度报告 " * 200 + "</body></html>").encode()
+
+
+class ChunkedHandler(BaseHTTPRequestHandler):
+    """A portal whose pages come chunked and gzip'd, as many CMSs send them."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path != "/":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = gzip.compress(CHUNKED_PAGE, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for start in range(0, len(body), 500):
+            chunk = body[start:start + 500]
+            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@dataclass
+class Recrawl:
+    data_dir: Path
+    warc_dir: Path
+    first_files: list[Path]
+    second_files: list[Path]
+    report_urls: list[str]
+    chunked_url: str
+    first_export: list[dict]
+    second_export: list[dict]
+
+
+def files_of(warc_dir: Path) -> set[Path]:
+    return set(warc_dir.glob("*.warc.gz"))
+
+
+@pytest.fixture(scope="module")
+def recrawl(tmp_path_factory) -> Recrawl:
+    from nianbao.demo import DemoPortals
+
+    data_dir = tmp_path_factory.mktemp("archive-recrawl")
+    warc_dir = data_dir / "warc"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ChunkedHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    chunked_host = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        with DemoPortals() as demo:
+            config = data_dir / "portals.toml"
+            config.write_text(demo.config_toml() + "\n".join([
+                "[[portal]]", 'name = "chunked"', f'start_urls = ["http://{chunked_host}/"]',
+                f'allowed_hosts = ["{chunked_host}"]', 'render = "never"',
+                "requests_per_second = 20.0", ""]), encoding="utf-8")
+            runs, exports, before = [], [], set()
+            for _ in range(2):
+                result = run_nianbao("crawl", "--config", str(config), "--data-dir",
+                                     str(data_dir), "--no-progress")
+                assert result.returncode == 0, result.stderr
+                out = run_nianbao("export", "--data-dir", str(data_dir))
+                exports.append([json.loads(line) for line in out.stdout.splitlines()])
+                runs.append(sorted(files_of(warc_dir) - before))
+                before = files_of(warc_dir)
+            report_urls = [r.document_url for r in demo.reports]
+    finally:
+        server.shutdown()
+        server.server_close()
+    return Recrawl(data_dir, warc_dir, runs[0], runs[1], report_urls,
+                   f"http://{chunked_host}/", exports[0], exports[1])
+
+
+def all_records(paths):
+    return [(path, r) for path in paths for r in iter_records(path)]
+
+
+def test_every_file_passes_warcio_check_and_the_http_check(recrawl):
+    files = sorted(files_of(recrawl.warc_dir))
+    assert len(files) >= 2
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v",
+                            *map(str, files)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout[-3000:]
+    for path in files:
+        assert check_file(path) == [], path
+    responses = [r for _, r in all_records(recrawl.first_files) if r.rec_type == "response"]
+    gzipped = [r for r in responses
+               if r.http_headers.get_header("Content-Encoding") == "gzip"]
+    assert gzipped and all(r.raw_stream.read(2) == b"\x1f\x8b" for r in gzipped)
+    infos = [r for _, r in all_records(files) if r.rec_type == "warcinfo"]
+    assert len(infos) == len(files)
+    fields = infos[0].raw_stream.read().decode()
+    for name in ("software: nianbao/", "operator: ", "contact: ", "crawl-run: ", "portals: "):
+        assert name in fields
+
+
+def test_a_chunked_gzip_response_is_stored_as_sent_and_replays(recrawl):
+    (record,) = [r for _, r in all_records(recrawl.first_files)
+                 if r.rec_type == "response"
+                 and r.rec_headers.get_header("WARC-Target-URI") == recrawl.chunked_url]
+    stored = record.raw_stream.read()
+    assert stored == gzip.compress(CHUNKED_PAGE, mtime=0)  # de-chunked, still gzip'd
+    assert record.http_headers.get_header("Transfer-Encoding") is None
+    assert record.http_headers.get_header("Content-Encoding") == "gzip"
+    entry = next(e for e in read_index(recrawl.warc_dir)
+                 if e.url == recrawl.chunked_url and e.record_type == "response")
+    assert read_record(recrawl.warc_dir, entry.filename, entry.offset)[1] == CHUNKED_PAGE
+
+
+def test_a_recrawl_of_unchanged_portals_writes_revisits_only(recrawl):
+    first = all_records(recrawl.first_files)
+    second = all_records(recrawl.second_files)
+    kinds = Counter(r.rec_type for _, r in second)
+    assert kinds["response"] == 0 and kinds["revisit"] > 0
+    assert kinds["revisit"] == sum(1 for _, r in first if r.rec_type == "response")
+    first_ids = {r.rec_headers.get_header("WARC-Record-ID") for _, r in first}
+    profiles = Counter()
+    for _path, record in second:
+        if record.rec_type != "revisit":
+            continue
+        head = record.rec_headers
+        profiles[head.get_header("WARC-Profile").rsplit("/", 1)[-1]] += 1
+        assert head.get_header("WARC-Refers-To") in first_ids  # committed, closed file
+        assert head.get_header("WARC-Refers-To-Target-URI") == head.get_header(
+            "WARC-Target-URI")
+        assert head.get_header("WARC-Refers-To-Date")
+        if profiles and head.get_header("WARC-Profile").endswith("identical-payload-digest"):
+            assert head.get_header("WARC-Truncated") == "length"
+    # demo-tianjin sends validators: conditional requests, 304s; demo-multi does not
+    assert profiles["server-not-modified"] > 0 and profiles["identical-payload-digest"] > 0
+    conditional = [r for _, r in second if r.rec_type == "request"
+                   and r.http_headers.get_header("If-None-Match")]
+    assert len(conditional) == profiles["server-not-modified"]
+    # the second crawl stored no payload byte again
+    first_size = sum(p.stat().st_size for p in recrawl.first_files)
+    second_size = sum(p.stat().st_size for p in recrawl.second_files)
+    payload = sum(len(r.raw_stream.read()) for _, r in second if r.rec_type == "revisit")
+    assert payload == 0
+    print(f"\nre-crawl grew the archive by {second_size} bytes, "
+          f"{100 * second_size / first_size:.1f}% of the first crawl ({first_size} bytes)")
+    # and parsed the same reports from the archived payloads
+    assert sorted((r["url"], json.dumps(r["values"], sort_keys=True))
+                  for r in recrawl.second_export) == sorted(
+        (r["url"], json.dumps(r["values"], sort_keys=True)) for r in recrawl.first_export)
+
+
+def test_cdxj_index_holds_every_response_revisit_and_resource_record(recrawl):
+    files = sorted(files_of(recrawl.warc_dir))
+    lines = (recrawl.warc_dir / "index.cdxj").read_text().splitlines()
+    assert lines == sorted(lines)
+    kinds = Counter(r.rec_type for _, r in all_records(files))
+    assert len(lines) == kinds["response"] + kinds["revisit"] + kinds["resource"]
+    indexer = subprocess.run([str(Path(sys.executable).parent / "cdxj-indexer"),
+                              *map(str, files)], capture_output=True, text=True, check=True)
+    theirs = sorted(line for line in indexer.stdout.splitlines()
+                    if not line.startswith("urn:nianbao:"))  # they index metadata too
+    assert lines == theirs
+
+
+def test_fetch_rows_point_at_every_record(recrawl):
+    files = sorted(files_of(recrawl.warc_dir))
+    with sqlite3.connect(recrawl.data_dir / "nianbao.sqlite") as db:
+        rows = db.execute("SELECT warc_file, warc_offset, warc_length, warc_record_id, "
+                          "record_type, refers_to_record_id FROM fetch").fetchall()
+    by_id = {}
+    for path in files:
+        for record in iter_records(path):
+            by_id[record.rec_headers.get_header("WARC-Record-ID")] = (path.name, record)
+    indexed = Counter(r.rec_type for _, r in by_id.values())
+    assert Counter(row[4] for row in rows) == Counter(
+        {k: v for k, v in indexed.items() if k in ("response", "revisit", "metadata",
+                                                   "resource")})
+    for warc_file, offset, length, record_id, record_type, refers_to in rows:
+        name, record = by_id[record_id]
+        assert (name, record.rec_type) == (warc_file, record_type)
+        assert record.rec_headers.get_header("WARC-Refers-To") == refers_to
+        with open(recrawl.warc_dir / warc_file, "rb") as fh:
+            fh.seek(offset)
+            member = fh.read(length)
+        assert gzip.decompress(member).split(b"\r\n", 4)[:4] and record_id.encode() in \
+            gzip.decompress(member)
+
+
+def test_metadata_records_tie_documents_to_their_reports(recrawl):
+    with sqlite3.connect(recrawl.data_dir / "nianbao.sqlite") as db:
+        reports = dict(db.execute("SELECT r.id, f.warc_record_id FROM report r "
+                                  "JOIN fetch f ON f.id = r.fetch_id").fetchall())
+    metas = [r for _, r in all_records(sorted(files_of(recrawl.warc_dir)))
+             if r.rec_type == "metadata"]
+    tied = {}
+    for record in metas:
+        fields = json.loads(record.raw_stream.read())
+        assert fields["parser_version"]
+        if fields.get("is_report"):
+            tied[fields["report_id"]] = record.rec_headers.get_header("WARC-Refers-To")
+    assert tied == reports
+
+
+def test_replay_prints_the_payload_as_archived_at_a_time(recrawl):
+    url = recrawl.report_urls[0]
+    newest = run_nianbao("replay", "--data-dir", str(recrawl.data_dir), url)
+    assert newest.returncode == 0, newest.stderr
+    assert newest.stderr.startswith("revisit ")
+    listing = run_nianbao("replay", "--data-dir", str(recrawl.data_dir), "--list", url)
+    first_ts = listing.stdout.split()[0]
+    first = run_nianbao("replay", "--data-dir", str(recrawl.data_dir), "--at", first_ts, url)
+    assert first.stderr.startswith("response ") and first.stdout == newest.stdout
+    entry = next(e for e in read_index(recrawl.warc_dir)
+                 if e.url == url and e.record_type == "response")
+    assert newest.stdout.encode() == load_payload(recrawl.warc_dir, entry.filename,
+                                                  entry.offset).decoded
+    assert "年度报告" in newest.stdout or "年度报告" in url or newest.stdout
+    too_early = run_nianbao("replay", "--data-dir", str(recrawl.data_dir), "--at", "2000", url)
+    assert too_early.returncode == 1
+
+
+def test_reparse_rebuilds_every_report_from_the_warc_files_without_network(
+        recrawl, tmp_path, monkeypatch):
+    from nianbao.cli import main
+
+    data_dir = tmp_path / "fresh"
+    shutil.copytree(recrawl.warc_dir, data_dir / "warc")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError(f"network use during reparse: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket.socket, "connect_ex", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    assert main(["reparse", "--data-dir", str(data_dir), "--no-progress"]) == 0
+    assert main(["export", "--data-dir", str(data_dir), "--out",
+                 str(tmp_path / "out.jsonl")]) == 0
+    monkeypatch.undo()
+    rebuilt = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+
+    def comparable(report):
+        return {k: v for k, v in report.items() if k != "source"} | {
+            "record": report["source"]["warc_record_id"]}
+
+    assert sorted(map(json.dumps, map(comparable, rebuilt))) == sorted(
+        map(json.dumps, map(comparable, recrawl.second_export)))
+    assert len(rebuilt) == len(recrawl.report_urls)
+
+
+def test_reparse_with_a_new_parser_version_keeps_the_old_rows(recrawl, tmp_path,
+                                                              monkeypatch):
+    import parsers
+    from nianbao.cli import main
+
+    data_dir = tmp_path / "copy"
+    shutil.copytree(recrawl.data_dir, data_dir, ignore=shutil.ignore_patterns("*.toml"))
+    old = parsers.PARSER_VERSION
+    monkeypatch.setattr(parsers, "PARSER_VERSION", "99.0.0-test")
+    assert main(["reparse", "--data-dir", str(data_dir), "--no-progress"]) == 0
+    monkeypatch.undo()
+    with sqlite3.connect(data_dir / "nianbao.sqlite") as db:
+        versions = Counter(v for (v,) in db.execute("SELECT parser_version FROM report"))
+    assert versions[old] == 2 * len(recrawl.report_urls)  # both crawls' rows, untouched
+    assert versions["99.0.0-test"] == 2 * len(recrawl.report_urls)
+    out = run_nianbao("export", "--data-dir", str(data_dir))
+    exported = [json.loads(line) for line in out.stdout.splitlines()]
+    assert {r["parser_version"] for r in exported} == {"99.0.0-test"}
+    assert len(exported) == len(recrawl.report_urls)
+
+
+PYWB = ROOT / ".venv-pywb" / "bin" / "wayback"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_pywb_replays_every_report_capture_in_id_mode(recrawl, tmp_path):
+    assert PYWB.exists(), "pywb's environment is missing: run `make setup`"
+    (tmp_path / "config.yaml").write_text(json.dumps({"collections": {"nianbao": {
+        "index_paths": str(recrawl.warc_dir / "index.cdxj"),
+        "archive_paths": str(recrawl.warc_dir) + "/"}}}))
+    port = free_port()
+    process = subprocess.Popen([str(PYWB), "--bind", "127.0.0.1", "-p", str(port)],
+                               cwd=tmp_path, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # wait for pywb to listen
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read().decode()
+                assert time.monotonic() < deadline, "pywb did not start"
+                time.sleep(0.1)
+        entries = [e for e in read_index(recrawl.warc_dir) if e.url in recrawl.report_urls]
+        kinds = Counter()
+        for entry in entries:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", f"/nianbao/{entry.timestamp}id_/{entry.url}",
+                               headers={"Accept-Encoding": "gzip"})
+            response = connection.getresponse()
+            body = response.read()
+            connection.close()
+            assert response.status == int(entry.status), entry
+            kinds[(entry.record_type, entry.status)] += 1
+            if entry.status == "304":
+                assert body == b""  # pywb replays the server's "not modified" as such
+                continue
+            from archive.check import sha1_base32
+
+            assert sha1_base32(body) == entry.digest, entry
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert kinds[("response", "200")] == len(recrawl.report_urls)
+    assert kinds[("revisit", "200")] > 0  # identical-payload revisits, resolved by pywb
+
+
+def test_exported_wacz_validates_and_has_its_required_entries(recrawl, tmp_path):
+    out = tmp_path / "archive.wacz"
+    result = run_nianbao("export-wacz", "--data-dir", str(recrawl.data_dir), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    wacz = Path(sys.executable).parent / "wacz"
+    validate = subprocess.run([str(wacz), "validate", "-f", str(out)], capture_output=True,
+                              text=True)
+    assert validate.returncode == 0 and "Validation succeeded" in validate.stdout, (
+        validate.stdout + validate.stderr)
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+        for required in ("datapackage.json", "datapackage-digest.json", "pages/pages.jsonl"):
+            assert required in names
+        assert any(n.startswith("indexes/") for n in names)
+        warcs = {p.name for p in files_of(recrawl.warc_dir)}
+        assert {n.removeprefix("archive/") for n in names if n.startswith("archive/")} == warcs
+        pages = archive.read("pages/pages.jsonl").decode().splitlines()
+        header, rows = json.loads(pages[0]), [json.loads(line) for line in pages[1:]]
+        assert header["format"] == "json-pages-1.0"
+        assert {r["url"] for r in rows} >= {u for u in recrawl.report_urls
+                                            if not u.endswith(".docx")}
+        package = json.loads(archive.read("datapackage.json"))
+        assert {r["path"] for r in package["resources"]} == names - {
+            "datapackage.json", "datapackage-digest.json"}
+
+

@@ -1,0 +1,189 @@
+"""Change detection against a portal that changes between crawls.
+
+A test-local portal on 127.0.0.1 publishes demo seed reports and is switched between states;
+each state is crawled for real by `nianbao schedule run-now` (a child `nianbao crawl`, real
+WARC files, real SQLite), and `nianbao changes` reads what was found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from nianbao.demo import load_seeds, render_report_html, report_title
+
+from .conftest import run_nianbao
+
+SEEDS = {s.id: s for s in load_seeds()}
+X, Y, Z = SEEDS["000"], SEEDS["001"], SEEDS["003"]  # revised, removed, new
+# X revised in three cells (its totals stay consistent)
+REVISION = {"active.licensing.decisions": 290, "applications.received.natural_person": 7,
+            "applications.received.total": 8}
+X2 = dataclasses.replace(X, values={**X.values, **REVISION})
+
+
+def report_page(seed) -> bytes:
+    title = report_title(seed)
+    return (f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+            f"<h1>{title}</h1>{render_report_html(seed)}</body></html>").encode()
+
+
+def listing(links: list[tuple[str, str]], next_page: str | None) -> bytes:
+    items = "".join(f'<li><a href="{href}">{text}</a></li>' for href, text in links)
+    more = f'<a href="{next_page}">下一页</a>' if next_page else ""
+    return (f"<html><head><meta charset='utf-8'></head><body><ul>{items}</ul>{more}"
+            f"</body></html>").encode()
+
+
+def site(state: str) -> dict[str, tuple[int, bytes]]:
+    """The portal in each state: page 1 lists one report and links to page 2."""
+    x = X2 if state in ("B", "C", "D", "E") else X
+    second = Y if state == "A" else Z
+    pages = {
+        "/robots.txt": (200, b"User-agent: *\nAllow: /\n"),
+        "/index.html": (200, listing([("/art/x.html", report_title(x))], "/index_1.html")),
+        "/index_1.html": (200, listing([(f"/art/{second.id}.html", report_title(second))],
+                                       None)),
+        "/art/x.html": (200, report_page(x)),
+        f"/art/{second.id}.html": (200, report_page(second)),
+    }
+    if state == "C":  # the crawl fails midway: page 2 of the list is down
+        pages["/index_1.html"] = (503, b"<h1>Service Unavailable</h1>")
+    if state == "D":  # X is still listed but its page is gone
+        pages["/art/x.html"] = (404, b"not found")
+    return pages
+
+
+class Portal:
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                status, body = self.server.pages.get(self.path, (404, b"not found"))
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain" if self.path.endswith(".txt")
+                                 else "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def switch(self, state: str) -> None:
+        self.server.pages = site(state)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """Crawls of states A, B, B again, C (fails midway), D (X 404) and E (X back)."""
+    data = tmp_path_factory.mktemp("changes")
+    portal = Portal()
+    config = data / "portals.toml"
+    config.write_text(f"""
+[[portal]]
+name = "two-state"
+start_urls = ["http://{portal.host}/index.html"]
+allowed_hosts = ["{portal.host}"]
+render = "never"
+requests_per_second = 50.0
+""", encoding="utf-8")
+    runs = {}
+    try:
+        for step in ("A", "B", "B2", "C", "D", "E"):
+            portal.switch(step[0])
+            result = run_nianbao("schedule", "run-now", "two-state", "--config", str(config),
+                                 "--data-dir", str(data))
+            runs[step] = result
+    finally:
+        portal.close()
+    out = run_nianbao("changes", "--data-dir", str(data), "--format", "jsonl")
+    assert out.returncode == 0, out.stderr
+    changes = [json.loads(line) for line in out.stdout.splitlines()]
+    db = sqlite3.connect(data / "nianbao.sqlite")
+    run_ids = [r for (r,) in db.execute("SELECT crawl_run_id FROM schedule_run ORDER BY id")]
+    by_step = {step: [c for c in changes if c["crawl_run"] == run_id]
+               for step, run_id in zip(runs, run_ids, strict=True)}
+    return {"data": data, "runs": runs, "changes": by_step, "db": db, "run_ids": run_ids,
+            "all": changes}
+
+
+def kinds(changes: list[dict]) -> list[tuple[str, str, int]]:
+    return sorted((c["kind"], c["agency"], c["year"]) for c in changes)
+
+
+def test_first_crawl_finds_two_new_reports(history):
+    assert history["runs"]["A"].returncode == 0, history["runs"]["A"].stdout
+    assert kinds(history["changes"]["A"]) == sorted([("new", X.agency, 2023),
+                                                     ("new", Y.agency, 2019)])
+
+
+def test_switching_the_portal_gives_exactly_the_three_changes(history):
+    changes = history["changes"]["B"]
+    assert kinds(changes) == sorted([("revised", X.agency, 2023), ("new", Z.agency, 2023),
+                                     ("removed", Y.agency, 2019)])
+    revised = next(c for c in changes if c["kind"] == "revised")
+    assert revised["diff"] == {"active.licensing.decisions": [282, 290],
+                               "applications.received.natural_person": [5, 7],
+                               "applications.received.total": [6, 8]}
+    assert revised["text_only"] is False
+    removed = next(c for c in changes if c["kind"] == "removed")
+    assert removed["url"].endswith("/art/001.html") and "diff" not in removed
+    assert "no longer listed" in removed["reason"]
+    # the new version is kept next to the old one, each with its WARC record
+    (old,) = [c for c in history["changes"]["A"] if c["agency"] == X.agency]
+    assert revised["source"]["warc_record_id"] != old["source"]["warc_record_id"]
+    db = history["db"]
+    values = db.execute(
+        "SELECT v.value FROM report_value v JOIN report r ON r.id = v.report_id "
+        "WHERE r.agency = ? AND v.key = 'active.licensing.decisions' ORDER BY r.id",
+        (X.agency,)).fetchall()
+    assert [v for (v,) in values][:2] == [282, 290]
+
+
+def test_a_second_crawl_of_an_unchanged_portal_records_no_change(history):
+    assert history["runs"]["B2"].returncode == 0
+    assert history["changes"]["B2"] == []
+
+
+def test_a_crawl_that_fails_midway_removes_nothing(history):
+    db = history["db"]
+    run_id = history["run_ids"][3]
+    status, errors = db.execute("SELECT status, errors FROM crawl_run_portal "
+                                "WHERE crawl_run_id = ?", (run_id,)).fetchone()
+    assert (status, errors) == ("completed", 1)  # Z's list page was down: Z was not seen
+    assert history["changes"]["C"] == []
+
+
+def test_a_404_removes_and_a_return_reappears(history):
+    (removed,) = history["changes"]["D"]
+    assert (removed["kind"], removed["agency"]) == ("removed", X.agency)
+    assert removed["reason"] == "HTTP 404"
+    (back,) = history["changes"]["E"]
+    assert (back["kind"], back["agency"], back["year"]) == ("reappeared", X.agency, 2023)
+    assert "diff" not in back  # the same values as the version last seen
+
+
+def test_changes_text_and_filters(history):
+    data = history["data"]
+    out = run_nianbao("changes", "--data-dir", str(data), "--kind", "revised")
+    assert out.returncode == 0, out.stderr
+    assert "revised" in out.stdout and "3 values" in out.stdout
+    assert "active.licensing.decisions: 282 → 290" in out.stdout
+    assert "new " not in out.stdout
+    out = run_nianbao("schedule", "history", "--data-dir", str(data), "--format", "jsonl")
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["changes"] for r in reversed(rows)] == [2, 3, 0, 0, 1, 1]
+    assert all(r["finished_at"] and r["status"] == "completed" for r in rows)

@@ -1,0 +1,114 @@
+"""The derived views, `nianbao query` and read-only `nianbao sql` on a real PostgreSQL: a
+throwaway cluster (Debian's postgresql binaries) on 127.0.0.1, loaded with the seed reports
+through the real parser and store."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections import defaultdict
+
+import pytest
+from sqlalchemy import text
+
+import parsers
+from nianbao import queries
+from nianbao.cli import main
+from store import Store
+
+from .conftest import seed_cases
+
+BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+
+
+def _as_cluster_owner(command: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root; CI runs the suite as root.
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *command]
+    return command
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    if not BIN:
+        pytest.skip("PostgreSQL server binaries not installed (tools/system-deps.sh)")
+    pytest.importorskip("psycopg")
+    bindir = os.path.dirname(BIN[-1])
+    workdir = tempfile.mkdtemp(prefix="nianbao-pg-")
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = os.path.join(workdir, "data")
+    subprocess.run(_as_cluster_owner([f"{bindir}/initdb", "-D", data, "-A", "trust", "-U",
+                                      "nianbao", "--no-sync"]),
+                   check=True, capture_output=True)
+    server = subprocess.Popen(_as_cluster_owner([
+        f"{bindir}/postgres", "-D", data, "-h", "127.0.0.1", "-p", str(port), "-k", workdir,
+        "-c", "fsync=off"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"postgresql+psycopg://nianbao@127.0.0.1:{port}/postgres"
+    deadline = time.monotonic() + 30
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    while True:
+        try:
+            with engine.connect():
+                break
+        except Exception:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("PostgreSQL did not start")
+            time.sleep(0.2)
+    engine.dispose()
+    with Store(url) as store:
+        for case in seed_cases():
+            report = parsers.parse_document(case.path.read_bytes(), name=case.path.name)
+            store.add_report(report, url=f"file:{case.path.name}", fetch_id=None,
+                             portal_id=None, parser_version=parsers.PARSER_VERSION)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_views_on_postgresql(pg_url):
+    with Store(pg_url) as store:
+        rows = {r.agency: r for r in store.session.execute(text(
+            'SELECT w.agency, w."applications.received.total" AS received, r.granted_share '
+            "FROM report_wide w JOIN report_rates r ON r.report_id = w.report_id"))}
+        completeness = dict(store.session.execute(text(
+            "SELECT agency, complete FROM report_completeness")).all())
+    for case in seed_cases():
+        e = case.expected
+        row = rows[e["agency"]]
+        assert row.received == e["values"]["applications.received.total"]
+        total = e["values"]["applications.total.total"]
+        want = (e["values"]["applications.granted.total"] or 0) / total if total else None
+        assert row.granted_share == (pytest.approx(want) if want is not None else None)
+        assert completeness[e["agency"]] == (0 if e["expected_violations"] else 1)
+
+
+def test_query_group_by_on_postgresql(pg_url):
+    want: dict = defaultdict(int)
+    for case in seed_cases():
+        want[case.expected["province"]] += case.expected["values"]["applications.received.total"]
+    with Store(pg_url) as store, store.engine.connect() as connection:
+        _, rows = queries.run(connection, queries.Query(
+            keys=["applications.received.total"], group_by=["province"]))
+    assert {r["province"]: r["applications.received.total"] for r in rows} == dict(want)
+
+
+def test_sql_on_postgresql_is_read_only(pg_url, capsys):
+    assert main(["sql", "--db", pg_url, "DELETE FROM report_value"]) == 2
+    assert "read-only" in capsys.readouterr().err
+    assert main(["sql", "--db", pg_url, "--format", "json",
+                 "SELECT COUNT(DISTINCT report_id) AS n FROM report_value"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"n": len(seed_cases())}]
