@@ -25,6 +25,19 @@ class PortalAutoThrottle(AutoThrottle):
             slot.delay = floor
 
 
+class HostPortSlotMiddleware:
+    """Requests the spider did not make (robots.txt) get the host:port slot too: Scrapy's
+    default slot is the bare host name, which would put every port of one address (and so
+    every portal behind it) in one queue."""
+
+    def process_request(self, request: Request) -> None:
+        if "download_slot" not in request.meta:
+            from urllib.parse import urlsplit
+
+            request.meta["download_slot"] = urlsplit(request.url).netloc.lower()
+        return None
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retries (5xx, timeouts, connection errors), each attempt later than the
     last: RETRY_BACKOFF_BASE × 2^(n-1) seconds, at most RETRY_BACKOFF_MAX."""

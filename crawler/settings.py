@@ -46,6 +46,7 @@ def crawl_settings(portals: list[Portal], *, warc_dir: str, version: str, contac
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "DOWNLOADER_MIDDLEWARES": {
+            "crawler.politeness.HostPortSlotMiddleware": 50,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.politeness.BackoffRetryMiddleware": 550,
             "archive.middleware.WarcArchiveMiddleware": 950,

@@ -39,8 +39,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "crawl_run": ("每次抓取运行 / every crawl run", {}),
     "portal": ("门户网站配置 / configured portals", {}),
     "error": ("抓取中的问题 / problems met while crawling (the crawl went on)", {}),
-    "latest_report": ("每份文件的最新解析 / the newest parse of each document (by URL); all "
-                      "views below count only these", {
+    "latest_report": ("每份报告一行：每个网址的最新解析，同一机关同一年度只取一份 / one row per "
+                      "report: the newest parse of each URL, one copy per agency and year (the "
+                      "latest published); all views below count only these", {
+                          "copies": "发布网址数 / URLs carrying this report",
                           "agency_type": "机关类型 / agency type from its name (人社局, 民政局 …)",
                           "checks_failed": "未通过等式数 / number of failed identities",
                       }),

@@ -13,7 +13,6 @@ import parsers
 from archive.signals import (
     document_parsed,
     exchange_archived,
-    metadata_archived,
     resource_archived,
 )
 from archive.writer import HttpExchange, RecordLocation
@@ -37,7 +36,6 @@ class StorePipeline:
                        settings.getdict("NIANBAO_PORTAL_IDS"))
         crawler.signals.connect(pipeline.record_fetch, signal=exchange_archived)
         crawler.signals.connect(pipeline.record_archived, signal=resource_archived)
-        crawler.signals.connect(pipeline.record_archived, signal=metadata_archived)
         return pipeline
 
     def record_fetch(self, request, response, exchange: HttpExchange,
@@ -62,7 +60,7 @@ class StorePipeline:
 
     def record_archived(self, url: str, record: RecordLocation, request=None,
                         fetched_at=None) -> None:
-        """A fetch row for a record that is not an exchange: a rendered DOM, a metadata."""
+        """A fetch row for a record that is not an exchange: a browser's rendered DOM."""
         portal = request.meta.get("portal") if request is not None else None
         self.store.add_fetch(
             crawl_run_id=self.run_id, portal_id=self.portal_ids.get(portal), url=url,

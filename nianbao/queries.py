@@ -1,6 +1,7 @@
 """Questions asked of the collected database: filters, key patterns, group-by, aggregates.
 
-Works on the ``latest_report`` view (the newest parse of each document) joined to
+Works on the ``latest_report`` view (the newest parse of each document, one copy of a report
+published at several URLs) joined to
 ``report_value``, in SQL that SQLite and PostgreSQL both run; aggregation happens in the
 database, so a national database is not read into memory.
 """

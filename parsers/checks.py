@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .schema import Schema, load_schema
 from .values import Cell
@@ -43,20 +44,29 @@ def _instances(identity: dict, schema: Schema, present: set[str]):
         yield lhs, rhs
 
 
-def check(values: dict[str, Cell], formats: set[str]) -> list[CheckFailure]:
-    """Failed identities. A blank counts as 0; an identity with every cell blank is skipped."""
+@lru_cache(maxsize=8)
+def _plan(formats: frozenset[str]) -> tuple[tuple[str, tuple, tuple, tuple], ...]:
+    """Every identity instance of the formats: (name, lhs keys, rhs keys, keys present)."""
     schema = load_schema()
     present = set(schema.keys_for(formats))
-    failures = []
+    plan = []
     for identity in schema.identities:
         for lhs_keys, rhs_keys in _instances(identity, schema, present):
             keys = tuple(k for k in lhs_keys + rhs_keys if k in present)
-            numbers = {k: values[k].value for k in keys if k in values}
-            if all(v is None for v in numbers.values()):
-                continue
-            lhs = sum(numbers.get(k) or 0 for k in lhs_keys)
-            rhs = sum(numbers.get(k) or 0 for k in rhs_keys)
-            if abs(lhs - rhs) > 1e-9:
-                subject = lhs_keys[0] if len(lhs_keys) == 1 else rhs_keys[0]
-                failures.append(CheckFailure(identity["name"], subject, keys, lhs, rhs))
+            plan.append((identity["name"], tuple(lhs_keys), tuple(rhs_keys), keys))
+    return tuple(plan)
+
+
+def check(values: dict[str, Cell], formats: set[str]) -> list[CheckFailure]:
+    """Failed identities. A blank counts as 0; an identity with every cell blank is skipped."""
+    failures = []
+    for name, lhs_keys, rhs_keys, keys in _plan(frozenset(formats)):
+        numbers = {k: values[k].value for k in keys if k in values}
+        if all(v is None for v in numbers.values()):
+            continue
+        lhs = sum(numbers.get(k) or 0 for k in lhs_keys)
+        rhs = sum(numbers.get(k) or 0 for k in rhs_keys)
+        if abs(lhs - rhs) > 1e-9:
+            subject = lhs_keys[0] if len(lhs_keys) == 1 else rhs_keys[0]
+            failures.append(CheckFailure(name, subject, keys, lhs, rhs))
     return failures

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
 from lxml import etree
 
 from .document import Document
 from .encoding import decode
 from .tables import Token
-from .text import clean
+from .text import clean, clean_lines
 
+_PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "section", "article",
            "header", "footer", "ul", "ol", "center", "blockquote", "pre", "dd", "dt"}
 _SKIP = {"script", "style", "noscript", "template", "head", "title"}
@@ -28,10 +28,17 @@ class HtmlError(ValueError):
 
 def read_html(body: bytes, http_charset: str | None = None) -> Document:
     text, encoding, source = decode(body, http_charset)
-    root = lxml.html.document_fromstring(text or "<html></html>")
+    # Plain lxml elements (etree.HTML): lxml.html's element classes cost a lookup for every
+    # node, more than the parse itself, and nothing here needs them.
+    root = etree.HTML(text or "<html></html>", _PARSER)
+    if root is None:
+        root = etree.HTML("<html></html>", _PARSER)
+    cells = sum(1 for _ in root.iter("td", "th"))
+    if cells > MAX_GRID_SLOTS // 4:
+        raise HtmlError(f"{cells} table cells: over the limit of {MAX_GRID_SLOTS // 4}")
     lines: list[str] = []
     _collect_lines(root.find("body") if root.find("body") is not None else root, lines, [""])
-    lines = [line for line in (clean(x) for x in lines) if line]
+    lines = [line for line in clean_lines(lines) if line]
     doc = Document(kind="html", lines=lines, tokens=list(_table_tokens(root)),
                    encoding=encoding, encoding_source=source)
     doc.title = (_meta(root, "ArticleTitle") or _first_text(root, "//h1")
@@ -48,14 +55,17 @@ def read_html(body: bytes, http_charset: str | None = None) -> Document:
 
 
 def _meta(root: etree._Element, name: str) -> str | None:
-    found = root.xpath("//meta[@name=$n]/@content", n=name)
-    value = clean(found[0]) if found else ""
-    return value or None
+    head = root.find("head")
+    for meta in (head if head is not None else root).iter("meta"):
+        if meta.get("name") == name:
+            value = clean(meta.get("content") or "")
+            return value or None
+    return None
 
 
 def _first_text(root: etree._Element, xpath: str) -> str | None:
     found = root.xpath(xpath)
-    value = clean(found[0].text_content()) if found else ""
+    value = clean("".join(found[0].itertext())) if found else ""
     return value or None
 
 
@@ -91,27 +101,37 @@ def _collect_lines(el: etree._Element, lines: list[str], current: list[str]) -> 
 
 def _table_tokens(root: etree._Element):
     """Cells of the innermost tables, each at its column in the span-expanded grid."""
-    tables = [t for t in root.iter("table") if not t.xpath(".//table")]
+    tables = [t for t in root.iter("table") if not any(True for _ in t.iterdescendants("table"))]
     slots = 0
     for table_index, table in enumerate(tables):
-        occupied: dict[tuple[int, int], bool] = {}
-        rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+        occupied: set[tuple[int, int]] = set()
+        rows = [tr for part in _row_groups(table) for tr in part if tr.tag == "tr"]
         for r, tr in enumerate(rows):
             c = 0
-            for cell in tr.xpath("./td|./th"):
-                while occupied.get((r, c)):
+            for cell in tr:
+                if cell.tag != "td" and cell.tag != "th":
+                    continue
+                while (r, c) in occupied:
                     c += 1
-                colspan = _int(cell.get("colspan"))
-                rowspan = _int(cell.get("rowspan"))
-                slots += colspan * rowspan
-                if slots > MAX_GRID_SLOTS:
-                    raise HtmlError(f"tables over {MAX_GRID_SLOTS} grid cells")
-                for dr in range(rowspan):
-                    for dc in range(colspan):
-                        occupied[(r + dr, c + dc)] = True
-                text = "".join(cell.itertext())
-                yield Token(text, (table_index, r), c, colspan)
+                attrs = cell.attrib
+                colspan = _int(attrs["colspan"]) if "colspan" in attrs else 1
+                rowspan = _int(attrs["rowspan"]) if "rowspan" in attrs else 1
+                if rowspan > 1 or colspan > 1:
+                    slots += colspan * rowspan
+                    if slots > MAX_GRID_SLOTS:
+                        raise HtmlError(f"tables over {MAX_GRID_SLOTS} grid cells")
+                    for dr in range(rowspan):
+                        for dc in range(colspan):
+                            occupied.add((r + dr, c + dc))
+                yield Token("".join(cell.itertext()), (table_index, r), c, colspan)
                 c += colspan
+
+
+def _row_groups(table: etree._Element):
+    yield table
+    for child in table:
+        if child.tag in ("thead", "tbody", "tfoot"):
+            yield child
 
 
 def _int(value: str | None) -> int:

@@ -48,7 +48,7 @@ def convert(paths: list[Path], target: str, outdir: Path, timeout: int = TIMEOUT
             raise ConversionError(f"LibreOffice did not finish within {timeout} s") from exc
     extension = target.split(":")[0]
     out = [outdir / f"{Path(p).stem}.{extension}" for p in paths]
-    missing = [str(p) for p, o in zip(paths, out, strict=True) if not o.exists()]
+    missing = [Path(p).name for p, o in zip(paths, out, strict=True) if not o.exists()]
     if missing:
         raise ConversionError(f"LibreOffice could not convert {', '.join(missing)}")
     return out

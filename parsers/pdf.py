@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from . import labels
 from .document import Document
 from .tables import Token
-from .text import clean
+from .text import clean, label_key
+from .values import parse_cell
 
 MAX_PAGES = 200  # annual reports run to 10-30 pages; more is not a report (or is hostile)
 MAX_CHARS = 400_000
@@ -283,7 +285,9 @@ def _document(pages: list[_Page]) -> Document:
     return doc
 
 
-_NUMERIC = re.compile(r"^[\d,.+\-—/无\s]+$")
+def _is_value(text: str) -> bool:
+    cell = parse_cell(text)
+    return cell is not None and cell.status != "blank"
 
 
 def _join_split_row(end: list[tuple[int, int, Token]], start: list[tuple[int, int, Token]]) -> None:
@@ -295,18 +299,43 @@ def _join_split_row(end: list[tuple[int, int, Token]], start: list[tuple[int, in
     if not end or not start:
         return
     last_band = max(r1 for _r0, r1, _t in end)
-    tail = [(i, t) for i, (_r0, r1, t) in enumerate(end) if r1 == last_band]
-    head = [(i, t) for i, (r0, _r1, t) in enumerate(start) if r0 == 0]
-    if [(t.col, t.span) for _i, t in tail] != [(t.col, t.span) for _i, t in head]:
-        return
-    if any(t.text.strip() and _NUMERIC.match(t.text) for _i, t in head):
-        return
-    if not any(t.text.strip() for _i, t in head):
-        return
-    for (i, t), (j, u) in zip(tail, head, strict=True):
+    tail = sorted(((i, t) for i, (_r0, r1, t) in enumerate(end) if r1 == last_band),
+                  key=lambda it: it[1].col)
+    head = sorted(((i, t) for i, (r0, _r1, t) in enumerate(start) if r0 == 0),
+                  key=lambda it: it[1].col)
+    def join(i: int, t: Token, j: int, u: Token) -> None:
         r0, r1, _ = end[i]
         end[i] = (r0, r1, Token(t.text + u.text, t.row, t.col, t.span))
         start[j] = (0, start[j][1], Token("", t.row, u.col, u.span))
+
+    same_layout = [(t.col, t.span) for _i, t in tail] == [(t.col, t.span) for _i, t in head]
+    if (same_layout and any(t.text.strip() for _i, t in head)
+            and not any(_is_value(t.text) for _i, t in head)):
+        for (i, t), (j, u) in zip(tail, head, strict=True):
+            join(i, t, j, u)
+        return
+    # A merged label cell the break cut through (（六）其 | 他处理): the part below the
+    # break starts no label of its own and means nothing alone.
+    below = {(u.col, u.span): (j, u) for j, u in head}
+    for i, t in tail:
+        j, u = below.get((t.col, t.span), (None, None))
+        if u is None or not t.text.strip() or not u.text.strip():
+            continue
+        if _is_value(t.text) or _is_value(u.text) or _LABEL_START.match(u.text):
+            continue
+        if not _means_something(u.text):
+            join(i, t, j, u)
+
+
+_LABEL_START = re.compile(r"^\s*[（(]?[一二三四五六七八九十\d]+[）)、.．]")
+
+
+def _means_something(text: str) -> bool:
+    t = label_key(text)
+    return bool(labels.section_marker(t) or labels.appeal_group(t) or labels.appeal_outcome(t)
+                or labels.applicant_column(t) or labels.active_column(t)
+                or labels.active_row(t) or labels.application_group(t)
+                or labels.application_row(t, None))
 
 
 def _title(lines: list[str]) -> str | None:

@@ -23,28 +23,40 @@ _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 
 def read_text(text: str) -> Document:
     raw_lines = text.splitlines()
-    tabbed = sum(1 for line in raw_lines if line.startswith("\t")) >= 10
-    tokens: list[str] = []
+    # A tab- or space-aligned export prints a table row per line (several tabs a line);
+    # Word's text export prints a cell per line, each led by one tab.
+    aligned = sum(1 for line in raw_lines if line.count("\t") >= 3) >= 5
+    tabbed = not aligned and sum(1 for line in raw_lines if line.startswith("\t")) >= 10
+    tokens: list[tuple[str, int | None]] = []  # (text, table row) in reading order
     in_cell = False
+    row = 0
     for line in raw_lines:
         line = _BOOKMARK.sub("", line)
         if tabbed and line.startswith("\t"):
-            tokens.append(line.strip())
+            tokens.append((line.strip(), row))
             in_cell = True
         elif not line.strip():
             in_cell = False
+            row += 1  # Word's export ends each table row with an empty line
         elif _NOISE.match(line):
             continue
         elif tabbed and in_cell and "\t" not in line:
-            tokens[-1] += line.strip()  # a cell's text continued on the next line
+            tokens[-1] = (tokens[-1][0] + line.strip(), tokens[-1][1])  # a cell's next line
         else:
-            tokens.append(line.strip())
+            tokens.append((line if aligned else line.strip(), None))
             in_cell = False
+            row += 1
     if not tabbed:
-        tokens = [t for t in tokens if t]
-    lines = [line for line in (clean(t) for t in tokens) if line]
-    cells = [cell for t in tokens for cell in _cells(t)]
-    doc = Document(kind="text", lines=lines, tokens=[Token(t) for t in cells])
+        tokens = [t for t in tokens if t[0].strip()]
+    lines = [line for line in (clean(t) for t, _row in tokens) if line]
+    cells: list[Token] = []
+    for n, (t, row_id) in enumerate(tokens):
+        parts = _cells(t)
+        if len(parts) > 1:  # an aligned row: its cells share a row
+            cells += [Token(p, ("line", n)) for p in parts]
+        else:
+            cells.append(Token(parts[0].strip(), ("row", row_id) if row_id is not None else None))
+    doc = Document(kind="text", lines=lines, tokens=cells)
     doc.title = _title(lines)
     return doc
 
@@ -56,7 +68,7 @@ def _cells(line: str) -> list[str]:
     spaces do too. A single space separates cells only in a run of values after a label
     (``一、本年新收政府信息公开申请数量 5 1 0 0``), never inside prose.
     """
-    stripped = line.strip(" \u3000")
+    stripped = line.strip(" \u3000\r\n")
     parts = _COLUMN_GAP.split(stripped)
     if len(parts) > 1:
         return [p.strip() for p in parts]

@@ -189,9 +189,14 @@ class _Appeals(_Section):
         self.groups: list[tuple[str, int | None, int, Hashable | None]] = []
         self.assigned: dict[str, set[str]] = {}
         self.closed_before = 0
+        self.pending: list[tuple[Token, Cell]] = []
+        self.row_has_values = False
         self.start_row("")  # the appeals table has one row of values and no row label
 
     def new_grid_row(self, identity: Hashable) -> None:
+        if identity != self.row_identity:
+            self.pending = []
+            self.row_has_values = False
         self.row_identity = identity
 
     def label(self, token: Token, t: str) -> None:
@@ -223,15 +228,29 @@ class _Appeals(_Section):
 
     def value(self, token: Token, cell: Cell) -> None:
         self.row = self.row or ""
+        if token.row is not None:
+            # A blank slot of a header row (placeholders under merged headers, a header cut
+            # by a page break) is no value: blanks count only in a row that prints a value.
+            if cell.status == "blank" and not self.row_has_values:
+                self.pending.append((token, cell))
+                return
+            if not self.row_has_values:
+                self.row_has_values = True
+                pending, self.pending = self.pending, []
+                for earlier, blank in pending:
+                    self._file(earlier, blank)
+        elif cell.status == "blank" and not self.filled:
+            return  # text without rows: blanks before the first value are placeholders
+        self._file(token, cell)
+
+    def _file(self, token: Token, cell: Cell) -> None:
         columns = self.column_order()
         if token.col is None or not any(c.col is not None for c in columns):
             index = next((i for i in range(len(columns)) if i not in self.filled), None)
-            if index is None or (cell.status == "blank" and not self.filled):
-                return
         else:
             index = next((i for i, c in enumerate(columns) if c.covers(token.col)), None)
-            if index is None or index in self.filled:
-                return
+        if index is None or index in self.filled:
+            return
         self.filled.add(index)
         self.out.put(f"appeals.{columns[index].name}", cell)
 

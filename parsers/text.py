@@ -30,6 +30,16 @@ def clean(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def clean_lines(lines: list[str]) -> list[str]:
+    """`clean` for many lines at once: one OpenCC call for the lot (a call costs ~15 µs)."""
+    if not lines:
+        return []
+    joined = "\n".join(line.replace("\n", " ").replace("\r", " ") for line in lines)
+    joined = unicodedata.normalize("NFKC", joined)
+    joined = _PINYIN_GLOSS.sub("", _BOOKMARK.sub("", joined))
+    return [_SPACE.sub(" ", line).strip() for line in _T2S.convert(joined).split("\n")]
+
+
 @lru_cache(maxsize=65536)
 def label_key(text: str) -> str:
     """Matching form of a label: `clean` without any white space (labels break anywhere)."""

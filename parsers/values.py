@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 NUMBER = "number"
 BLANK = "blank"  # the cell exists and is empty
@@ -38,13 +39,19 @@ _DASHES = {"-", "—", "——", "–", "/", "\\", "－", "―", "一", "--", "/
 _NONE_WORDS = {"无", "無", "暂无"}
 # Noise that converters leave after numbers: a question mark for an unknown glyph.
 _TRAILING_NOISE = re.compile(r"[?？\u00a0\s]+$")
+_INNER_SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)
 def parse_cell(text: str) -> Cell | None:
     """The cell as a value, or None when the text is a label rather than a value."""
     raw = text
     norm = unicodedata.normalize("NFKC", text)
     norm = _TRAILING_NOISE.sub("", norm).strip()
+    if "\n" in norm:  # a number wrapped in a narrow cell: 1,31⏎8 or 2⏎件
+        joined = _INNER_SPACE.sub("", norm)
+        if _NUMBER.match(joined):
+            norm = joined
     if not norm:
         return Cell(raw, None, BLANK)
     if norm in _DASHES:

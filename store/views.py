@@ -1,9 +1,11 @@
 """Derived views: the rows and rates people compute from the reports, in SQL both SQLite and
 PostgreSQL accept.
 
-Every view counts only the newest parse of each document (by URL), as `export` does. The
-views are created by migrations (``0002_views``), never by the models: they are read-only
-derivations, so ``tests/test_store.py`` still compares the tables with the models.
+Every view counts only the newest parse of each document (by URL), as `export` does, and
+only one copy of a report published at several URLs (one per agency and year; see
+``latest_report``). The views are created by migrations (``0002_views``), never by the
+models: they are read-only derivations, so ``tests/test_store.py`` still compares the
+tables with the models.
 
 A share or rate whose denominator is 0 or missing is NULL, never 0: a report with no
 applications has no granted share. Blank cells count as 0 in numerators and sums (many
@@ -92,7 +94,8 @@ APPEAL_GROUPS: tuple[tuple[str, str], ...] = (
 TABLES = ("active", "applications", "appeals")
 
 META = ("agency", "agency_type", "province", "city", "district", "division_code", "year",
-        "format", "title", "url", "published", "parser_version", "portal_id", "fetch_id")
+        "format", "title", "url", "published", "parser_version", "portal_id", "fetch_id",
+        "copies")
 VIEWS = ("latest_report", "report_wide", "report_rates", "refusal_reasons", "agency_yoy",
          "report_completeness", "agency_coverage")
 
@@ -145,24 +148,40 @@ def _outcome_sum(outcome: str, alias: str = "") -> str:
 
 def view_sql(keys: Sequence[str]) -> list[tuple[str, str]]:
     """(name, SELECT) for each view, in creation order; `keys` become report_wide's columns."""
-    newest = ("SELECT MAX(id) FROM report "
-              "GROUP BY COALESCE(url, CAST(id AS VARCHAR(20)))")
+    # Step 1: the newest parse of each document (by URL), as `export` shows.
+    # Step 2: one report per agency and year. The same report is often published at several
+    # URLs (the district portal and the bureau's site); summing them would count it twice.
+    # The most recently published copy is kept (then the newest parse); `copies` says how
+    # many URLs carry it. A report whose agency or year is unknown stands alone.
+    columns = ("id, agency, province, city, district, division_code, year, format, title, "
+               "url, published, parser_version, portal_id, fetch_id")
+    per_url = ("SELECT " + columns + ", ROW_NUMBER() OVER (PARTITION BY "
+               "COALESCE(url, CAST(id AS VARCHAR(20))) ORDER BY id DESC) AS url_rank "
+               "FROM report")
+    same_report = ("CASE WHEN agency IS NULL OR year IS NULL "
+                   "THEN 'id:' || CAST(id AS VARCHAR(20)) "
+                   "ELSE agency || '|' || CAST(year AS VARCHAR(10)) END")
+    deduped = ("SELECT " + columns + ", "
+               f"ROW_NUMBER() OVER (PARTITION BY {same_report} "
+               "ORDER BY COALESCE(published, '') DESC, id DESC) AS copy_rank, "
+               f"COUNT(*) OVER (PARTITION BY {same_report}) AS copies "
+               f"FROM ({per_url}) n WHERE n.url_rank = 1")
     latest = (
         "SELECT r.id AS report_id, r.agency, "
         f"{_agency_type_sql('r.agency')} AS agency_type, "
         "r.province, r.city, r.district, r.division_code, r.year, r.format, r.title, r.url, "
-        "r.published, r.parser_version, r.portal_id, r.fetch_id, "
+        "r.published, r.parser_version, r.portal_id, r.fetch_id, r.copies, "
         "(SELECT COUNT(*) FROM check_failure c WHERE c.report_id = r.id) AS checks_failed "
-        f"FROM report r WHERE r.id IN ({newest})"
+        f"FROM ({deduped}) r WHERE r.copy_rank = 1"
     )
     meta = ", ".join(f"l.{c}" for c in META)
-    pivot = ", ".join(f"MAX(CASE WHEN v.key = {_lit(k)} THEN v.value END) AS {q(k)}"
-                      for k in keys)
+    # A column per key, each a lookup on report_value's primary key (report_id, key): a
+    # query that filters reports only looks up the cells of the reports it keeps.
     wide = (
         f"SELECT l.report_id, {meta}, l.checks_failed, "
-        + ", ".join(f"p.{q(k)}" for k in keys)
-        + " FROM latest_report l LEFT JOIN (SELECT v.report_id, " + pivot
-        + " FROM report_value v GROUP BY v.report_id) p ON p.report_id = l.report_id"
+        + ", ".join(f"(SELECT v.value FROM report_value v WHERE v.report_id = l.report_id "
+                    f"AND v.key = {_lit(k)}) AS {q(k)}" for k in keys)
+        + " FROM latest_report l"
     )
     place = "w.report_id, w.agency, w.agency_type, w.province, w.city, w.district, " \
             "w.division_code, w.year, w.format"

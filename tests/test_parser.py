@@ -152,6 +152,6 @@ def test_broken_docx_is_a_clear_error():
         parsers.parse_document(b"PK\x03\x04 this is not a zip file", name="x.docx")
 
 
-def test_legacy_formats_are_refused_clearly():
-    with pytest.raises(parsers.UnsupportedDocument, match="PDF"):
+def test_broken_pdf_is_a_clear_error():
+    with pytest.raises(parsers.ParseError, match="PDF"):
         parsers.parse_document(b"%PDF-1.7 ...", name="x.pdf")

@@ -175,7 +175,7 @@ def list_jobs(args: argparse.Namespace) -> int:
     for row in rows:
         crawl = row["last_crawl"]
         table.add_row(row["portal"], row["schedule"], row["next_run"] or "paused",
-                      row["last_run"] or "never", row["last_result"] or "",
+                      _short(row["last_run"]) or "never", row["last_result"] or "",
                       str(row["last_changes"] if row["last_changes"] is not None else ""),
                       f"#{crawl['crawl_run']} {crawl['status']}: {crawl['pages']} pages, "
                       f"{crawl['reports']} reports, {crawl['errors']} errors" if crawl else "")
@@ -200,12 +200,17 @@ def show_history(args: argparse.Namespace) -> int:
                    "documents", "reports", "errors", "changes"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row["crawl_run"]), row["portal"], row["command"], row["started_at"],
-                      row["finished_at"] or "", row["status"],
+        table.add_row(str(row["crawl_run"]), row["portal"], row["command"],
+                      _short(row["started_at"]), _short(row["finished_at"]), row["status"],
                       *(str(row[k]) for k in ("pages", "documents", "reports", "errors",
                                               "changes")))
     Console().print(table)
     return 0
+
+
+def _short(iso: str | None) -> str:
+    """An ISO UTC time as 'YYYY-MM-DD HH:MMZ', for tables."""
+    return f"{iso[:10]} {iso[11:16]}Z" if iso else ""
 
 
 def _when(value) -> str | None:

@@ -36,7 +36,10 @@ def datasette_command(db_path: Path, metadata_path: Path, host: str, port: int,
                       charts_dir: Path | None) -> list[str]:
     command = [sys.executable, "-m", "datasette", "serve", str(db_path), "--host", host,
                "--port", str(port), "--metadata", str(metadata_path),
-               "--setting", "sql_time_limit_ms", "5000"]
+               # The rates views pivot every cell per report; Datasette's defaults (1 s per
+               # query, 200 ms per facet) drop facets silently on a busy machine.
+               "--setting", "sql_time_limit_ms", "10000",
+               "--setting", "facet_time_limit_ms", "5000"]
     if charts_dir is not None:
         command += ["--static", f"charts:{charts_dir}"]
     return command

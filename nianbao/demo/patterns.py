@@ -472,7 +472,7 @@ class Challenge(_Builder):
 var s = {self.salt};
 document.cookie = "{self.cookie}=" + (s * 7 + 13).toString(16) + "; path=/";
 location.replace(location.href);
-</script></head><body>请稍候…</body></html>""").encode("utf-8")
+</script></head><body>请稍候…</body></html>""").encode()
 
     def handler(self, method: str, target: str, headers: Message, body: bytes
                 ) -> Resource | None:

@@ -13,8 +13,8 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import Message
 from datetime import UTC, datetime, timedelta, timezone
+from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
@@ -98,6 +98,9 @@ class Site:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do; we always send a length
     timeout = 10  # drop idle keep-alive connections so worker threads do not pile up
+    # Headers and body go out in two writes; with Nagle's algorithm the second waits for the
+    # client's delayed ACK (40 ms on Linux) on every keep-alive response.
+    disable_nagle_algorithm = True
     server: _SiteHTTPServer
 
     def version_string(self) -> str:

@@ -1,0 +1,218 @@
+"""Crawl benchmarks, all on loopback, printed from one run:
+
+(a) pages/s of a full nianbao crawl (frontier, archive, parse, store) of a generated local
+    site of 2,000 pages, against a bare Scrapy spider fetching the same pages with the same
+    per-host politeness (one request at a time, no delay); target ratio ≥ 0.7;
+(b) 50 local hosts (ports on 127.0.0.1), each limited to 2 requests/s: aggregate
+    throughput against the 100 requests/s limit (target ≥ 85 %), and the fastest any one
+    host was asked (must stay ≤ its limit);
+(c) the cost of a browser-rendered page (headless Chromium, render = "always") relative to
+    a plain fetch, on the same pages.
+
+Each crawl runs in its own process (Scrapy's reactor starts once per process); the sites
+are served from this one. Usage: ``python bench/crawl.py [--pages 2000] [--hosts 50]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+# --------------------------------------------------------------------------- child processes
+
+
+def child_nianbao(config: str, data_dir: str) -> None:
+    from nianbao.config import load_config
+    from nianbao.crawl import run_crawl
+
+    portals = load_config(config)
+    summary = run_crawl(portals, data_dir=Path(data_dir),
+                        db_url=f"sqlite:///{data_dir}/nianbao.sqlite", command="bench",
+                        progress=False)
+    print(json.dumps({"responses": summary.stats.get("downloader/response_count", 0),
+                      "elapsed": summary.stats.get("elapsed_time_seconds"),
+                      "reports": summary.total("reports"),
+                      "browser_pages": summary.stats.get("nianbao/browser_pages", 0)}))
+
+
+def child_bare(start_url: str) -> None:
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    host = start_url.split("/")[2]
+
+    class Bare(scrapy.Spider):
+        name = "bare"
+        start_urls = [start_url]
+
+        def parse(self, response):
+            for href in response.css("a::attr(href)").getall():
+                url = response.urljoin(href)
+                if url.split("/")[2] == host:
+                    yield scrapy.Request(url, callback=self.parse)
+
+    process = CrawlerProcess({"LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+                              "DOWNLOAD_DELAY": 0, "ROBOTSTXT_OBEY": False,
+                              "TELNETCONSOLE_ENABLED": False})
+    crawler = process.create_crawler(Bare)
+    process.crawl(crawler)
+    process.start()
+    stats = crawler.stats.get_stats()
+    print(json.dumps({"responses": stats.get("downloader/response_count", 0),
+                      "elapsed": stats.get("elapsed_time_seconds")}))
+
+
+def run_child(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, "NIANBAO_CONTACT": "bench@localhost"})
+    if out.returncode != 0:
+        raise SystemExit(f"child {args[0]} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def config_for(hosts: list[tuple[str, str]], rps: float, render: str = "never",
+               max_pages: int = 5000) -> str:
+    return "\n".join(f"""[[portal]]
+name = "{name}"
+start_urls = ["http://{host}/zwgk/ndbg/index.html"]
+allowed_hosts = ["{host}"]
+render = "{render}"
+max_pages = {max_pages}
+requests_per_second = {rps}
+""" for name, host in hosts)
+
+
+# --------------------------------------------------------------------------- benchmarks
+
+
+def bench_a(pages: int, tmp: Path) -> None:
+    from nianbao.demo.generated import serve_generated
+
+    server, reports = serve_generated(pages, n_reports=20, per_list=20)
+    try:
+        config = tmp / "a.toml"
+        config.write_text(config_for([("generated", server.host)], 100000.0),
+                          encoding="utf-8")
+        bare = run_child("_bare", f"http://{server.host}/zwgk/ndbg/index.html")
+        nianbao = run_child("_nianbao", str(config), str(tmp / "a"))
+    finally:
+        server.close()
+    bare_rate = bare["responses"] / bare["elapsed"]
+    nb_rate = nianbao["responses"] / nianbao["elapsed"]
+    print(f"(a) generated site of {pages} pages, one host, one request at a time")
+    print(f"    bare Scrapy spider: {bare['responses']} responses in {bare['elapsed']:.1f} s "
+          f"= {bare_rate:.0f} pages/s")
+    print(f"    nianbao crawl:      {nianbao['responses']} responses in "
+          f"{nianbao['elapsed']:.1f} s = {nb_rate:.0f} pages/s "
+          f"({nianbao['reports']} reports parsed of {len(reports)})")
+    print(f"    ratio nianbao / bare = {nb_rate / bare_rate:.2f} (target >= 0.70)")
+
+
+def bench_b(n_hosts: int, tmp: Path, pages_per_host: int = 30, rps: float = 2.0) -> None:
+    from nianbao.demo.generated import generated_site
+    from nianbao.demo.server import SiteServer
+
+    servers, times = [], {}
+    lock = threading.Lock()
+
+    def recorder(key):
+        def handler(method, target, headers, body):
+            with lock:
+                times[key].append(time.monotonic())
+            return None
+        return handler
+
+    try:
+        for _ in range(n_hosts):
+            site, _ = generated_site(pages_per_host, per_list=10)
+            server = SiteServer(site)
+            times[server.host] = []
+            site.handler = recorder(server.host)
+            server.start()
+            servers.append(server)
+        config = tmp / "b.toml"
+        config.write_text(config_for([(f"host{i:02d}", s.host) for i, s in enumerate(servers)],
+                                     rps), encoding="utf-8")
+        run_child("_nianbao", str(config), str(tmp / "b"))
+    finally:
+        for server in servers:
+            server.close()
+    stamps = sorted(t for ts in times.values() for t in ts)
+    span = stamps[-1] - stamps[0]
+    limit = n_hosts * rps
+    # steady state: from the moment every host has been asked once to the moment the first
+    # host ran out of pages (after that fewer hosts remain, through no fault of the crawler)
+    start = max(ts[0] for ts in times.values())
+    end = min(ts[-1] for ts in times.values())
+    steady = [t for t in stamps if start <= t <= end]
+    steady_rate = (len(steady) - 1) / (end - start) if end > start else float("nan")
+    min_gap = min(b - a for ts in times.values() for a, b in zip(ts, ts[1:], strict=False))
+    worst_window = max(sum(1 for t in ts if s <= t < s + 1.0) for ts in times.values()
+                       for s in ts)
+    print(f"(b) {n_hosts} local hosts x {pages_per_host} pages, each limited to {rps:g} "
+          f"requests/s (limit {limit:g} requests/s in all)")
+    print(f"    {len(stamps)} requests in {span:.1f} s = {len(stamps) / span:.1f} requests/s "
+          f"overall ({len(stamps) / span / limit:.0%} of the limit, ramp-up and tail included)")
+    print(f"    steady state (all hosts busy): {steady_rate:.1f} requests/s = "
+          f"{steady_rate / limit:.0%} of the limit (target >= 85%)")
+    print(f"    per host: shortest gap between two requests {min_gap * 1000:.0f} ms "
+          f"(limit {1000 / rps:.0f} ms); most requests in any 1 s window: {worst_window} "
+          f"(limit {rps:g})")
+
+
+def bench_c(tmp: Path, pages: int = 42) -> None:
+    from nianbao.demo.generated import serve_generated
+
+    results = {}
+    for render in ("never", "always"):
+        server, _ = serve_generated(pages, per_list=20)
+        try:
+            config = tmp / f"c-{render}.toml"
+            config.write_text(config_for([("c", server.host)], 100000.0, render=render),
+                              encoding="utf-8")
+            results[render] = run_child("_nianbao", str(config), str(tmp / f"c-{render}"))
+        finally:
+            server.close()
+    plain = results["never"]["elapsed"] / results["never"]["responses"]
+    rendered = results["always"]["elapsed"] / max(results["always"]["browser_pages"], 1)
+    print(f"(c) {pages} pages, plain fetch vs headless Chromium (render = \"always\")")
+    print(f"    plain: {plain * 1000:.1f} ms/page; browser: {rendered * 1000:.1f} ms/page "
+          f"({results['always']['browser_pages']} pages rendered, browser start included)")
+    print(f"    a browser-rendered page costs {rendered / plain:.1f}x a plain fetch")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_nianbao":
+        child_nianbao(sys.argv[2], sys.argv[3])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "_bare":
+        child_bare(sys.argv[2])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--only", choices=("a", "b", "c"), action="append")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp:
+        tmp = Path(tmp)
+        if not args.only or "a" in args.only:
+            bench_a(args.pages, tmp)
+        if not args.only or "b" in args.only:
+            bench_b(args.hosts, tmp)
+        if not args.only or "c" in args.only:
+            bench_c(tmp)
+
+
+if __name__ == "__main__":
+    main()
