@@ -33,6 +33,9 @@ def crawl_settings(portals: list[Portal], *, warc_dir: str, version: str, contac
         "DOWNLOAD_SLOTS": slots,
         "CONCURRENT_REQUESTS": max(16, 2 * len(slots)),
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        # Hand the downloader requests of the least busy hosts first: with the default
+        # queue the concurrency budget fills up with one host's backlog while others idle.
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         "AUTOTHROTTLE_ENABLED": True,
         "AUTOTHROTTLE_START_DELAY": min(1.0, fastest),
         "AUTOTHROTTLE_MAX_DELAY": 60.0,

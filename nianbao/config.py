@@ -73,7 +73,9 @@ def parse_config(text: str, source: str = "<config>") -> list[Portal]:
             allowed_hosts=tuple(table["allowed_hosts"]), agency=table.get("agency"),
             render=render, max_pages=table.get("max_pages", 2000),
             requests_per_second=float(table.get("requests_per_second", 1.0)),
-            options={"schedule": schedule} if schedule is not None else {},
+            # optional keys the crawler (obey_robots, max_depth) and the scheduler read
+            options={k: table[k] for k in ("obey_robots", "max_depth", "schedule")
+                     if k in table},
         )
         if portal.max_pages < 1 or portal.requests_per_second <= 0:
             raise ConfigError(f"{where}: max_pages and requests_per_second must be positive")

@@ -123,7 +123,8 @@ def _table_tokens(root: etree._Element):
                     for dr in range(rowspan):
                         for dc in range(colspan):
                             occupied.add((r + dr, c + dc))
-                yield Token("".join(cell.itertext()), (table_index, r), c, colspan)
+                text = (cell.text or "") if len(cell) == 0 else "".join(cell.itertext())
+                yield Token(text, (table_index, r), c, colspan)
                 c += colspan
 
 

@@ -1,19 +1,21 @@
 """What a label cell means: which section, row or column of the official tables.
 
 Every function takes the matching form of a label (`text.label_key`) and answers by
-meaning, so line breaks inside labels, abbreviations, traditional script and numbering
+meaning (answers are cached: the same labels recur in every report), so line breaks inside labels, abbreviations, traditional script and numbering
 variants all land on the same canonical name.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 ACTIVE, APPLICATIONS, APPEALS, END = "active", "applications", "appeals", "end"
 
 _HEADING = re.compile(r"^[一二三四五六七八九十]+[、.]")
 
 
+@lru_cache(maxsize=16384)
 def section_heading(t: str) -> str | None:
     """The section a heading line opens (二、主动公开政府信息情况 …), or None."""
     if len(t) > 32 or not _HEADING.match(t):
@@ -29,6 +31,7 @@ def section_heading(t: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16384)
 def section_marker(t: str) -> str | None:
     """A cell that only appears in one table (used where there is no heading, as in HTML)."""
     if len(t) > 40:
@@ -56,6 +59,7 @@ _ACTIVE_ROWS = (
 )
 
 
+@lru_cache(maxsize=16384)
 def active_row(t: str) -> str | None:
     if len(t) > 14:
         return None
@@ -65,6 +69,7 @@ def active_row(t: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16384)
 def active_column(t: str) -> str | None:
     if len(t) > 20:
         return None
@@ -102,6 +107,7 @@ APPLICANT_COLUMNS = (
 ORG_GROUP = "org_group"  # 法人或其他组织: a header over five of the columns
 
 
+@lru_cache(maxsize=16384)
 def applicant_column(t: str) -> str | None:
     if len(t) > 12:
         return None
@@ -155,6 +161,7 @@ _APPLICATION_ROWS = (
 _NUMBERED_OTHER = re.compile(r"^\(?\d+\)?[.、]?其[他它]$")
 
 
+@lru_cache(maxsize=16384)
 def application_row(t: str, group: str | None) -> str | None:
     """The canonical row of an outcome label (given the group label above it), or None."""
     if len(t) > 60:
@@ -171,6 +178,7 @@ def application_row(t: str, group: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16384)
 def application_group(t: str) -> str | None:
     if len(t) > 16:
         return None
@@ -194,6 +202,7 @@ APPEAL_OUTCOMES = ("upheld", "corrected", "other", "pending", "total")
 LITIGATION = "litigation"  # 行政诉讼: a header over the two litigation groups
 
 
+@lru_cache(maxsize=16384)
 def appeal_group(t: str) -> str | None:
     if len(t) > 12:
         return None
@@ -208,6 +217,7 @@ def appeal_group(t: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16384)
 def appeal_outcome(t: str) -> str | None:
     if len(t) > 8:
         return None

@@ -26,7 +26,7 @@ class Schema:
 
     def keys_for(self, formats: set[str] | frozenset[str]) -> list[str]:
         """Keys that exist in any of the given formats, in schema order."""
-        return [k for k, spec in self.keys.items() if spec.formats & formats]
+        return list(_keys_for(frozenset(formats)))
 
 
 @cache
@@ -38,3 +38,8 @@ def load_schema() -> Schema:
         for k in raw["keys"]
     }
     return Schema(raw["version"], keys, tuple(raw["identities"]))
+
+
+@cache
+def _keys_for(formats: frozenset[str]) -> tuple[str, ...]:
+    return tuple(k for k, spec in load_schema().keys.items() if spec.formats & formats)

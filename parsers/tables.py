@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import cache
+from typing import NamedTuple
 
 from . import labels
 from .schema import load_schema
 from .text import label_key
 from .values import Cell, parse_cell
-
 
 MAX_TOKENS = 100_000  # cells (or text lines) in one document; the official tables have ~300
 
@@ -27,9 +28,11 @@ class TableError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Token:
-    """One table cell (or, in text documents, one line) in reading order."""
+class Token(NamedTuple):
+    """One table cell (or, in text documents, one line) in reading order.
+
+    A named tuple rather than a dataclass: a report has hundreds of cells and a frozen
+    dataclass costs several times more to build."""
 
     text: str
     row: Hashable | None = None  # grid row identity, None for text
@@ -53,7 +56,7 @@ class TableReading:
     notes: list[str] = field(default_factory=list)
 
     def put(self, key: str, cell: Cell) -> None:
-        if key not in load_schema().keys:
+        if key not in _known_keys():
             self.notes.append(f"no canonical key {key} for {cell.raw!r}")
         elif key in self.values:
             self.notes.append(f"{key} printed twice; kept the first ({self.values[key].raw!r})")
@@ -68,10 +71,37 @@ class _Section:
 
     def __init__(self, out: TableReading) -> None:
         self.out = out
-        self.columns: list[Column] = []
+        self._columns: list[Column] = []
+        self._index: dict[int, int | None] = {}  # grid column -> index in columns
         self.row: str | None = None
         self.filled: set[int] = set()
         self.row_identity: Hashable | None = None
+
+    @property
+    def columns(self) -> list[Column]:
+        return self._columns
+
+    @columns.setter
+    def columns(self, columns: list[Column]) -> None:
+        self._columns, self._index = columns, {}
+
+    def add_column(self, column: Column) -> None:
+        self._columns.append(column)
+        self._index = {}
+
+    def grid_index(self, col: int) -> int | None:
+        """The header column a grid column falls under (cached until the header changes)."""
+        try:
+            return self._index[col]
+        except KeyError:
+            pass
+        found = None
+        for i, c in enumerate(self._columns):
+            if c.col is not None and c.col <= col < c.col + c.span:
+                found = i
+                break
+        self._index[col] = found
+        return found
 
     def start_row(self, row: str | None) -> None:
         self.row = row
@@ -92,8 +122,13 @@ class _Section:
                 self.out.notes.append(f"{self.table}: value {token.text!r} outside any row")
             return
         columns = self.column_order()
-        if token.col is not None and any(c.col is not None for c in columns):
-            index = next((i for i, c in enumerate(columns) if c.covers(token.col)), None)
+        index = None
+        col = token.col
+        if col is not None and any(c.col is not None for c in columns):
+            if columns is self._columns:
+                index = self.grid_index(col)
+            else:
+                index = next((i for i, c in enumerate(columns) if c.covers(col)), None)
         else:
             index = next((i for i in range(len(columns)) if i not in self.filled), None)
         if index is None or index in self.filled:
@@ -124,7 +159,7 @@ class _Active(_Section):
             if not self.in_header:
                 self.columns, self.in_header = [], True
                 self.start_row(None)
-            self.columns.append(Column(column, token.col, token.span))
+            self.add_column(Column(column, token.col, token.span))
             return
         row = labels.active_row(t)
         if row:
@@ -178,7 +213,7 @@ class _Applications(_Section):
             self.org_columns.append(Column(column, None, 1))
         else:
             self.columns = [c for c in self.columns if c.col is None or c.col != token.col]
-            self.columns.append(Column(column, token.col, token.span))
+            self.add_column(Column(column, token.col, token.span))
 
 
 class _Appeals(_Section):
@@ -209,7 +244,7 @@ class _Appeals(_Section):
         if outcome:
             name = self._group_for(outcome, token)
             if name:
-                self.columns.append(Column(f"{name}.{outcome}", token.col, token.span))
+                self.add_column(Column(f"{name}.{outcome}", token.col, token.span))
 
     def _group_for(self, outcome: str, token: Token) -> str | None:
         if token.col is not None:
@@ -286,14 +321,22 @@ def read_tables(tokens: list[Token]) -> TableReading:
     return out
 
 
+@cache
+def _known_keys() -> frozenset[str]:
+    return frozenset(load_schema().keys)
+
+
+@cache
+def _format_only() -> dict[str, str]:
+    """Keys that exist in one format only, and that format."""
+    return {k: next(iter(spec.formats)) for k, spec in load_schema().keys.items()
+            if len(spec.formats) == 1}
+
+
 def detect_format(values: dict[str, Cell]) -> str | None:
     """2019, 2021 or mixed, from which format-specific keys the tables printed."""
-    schema = load_schema()
-    seen: set[str] = set()
-    for key in values:
-        formats = schema.keys[key].formats
-        if len(formats) == 1:
-            seen |= formats
+    only = _format_only()
+    seen = {only[key] for key in values if key in only}
     if len(seen) == 1:
         return seen.pop()
     if seen:

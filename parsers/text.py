@@ -21,9 +21,40 @@ _SPACE = re.compile(r"\s+")
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 
 
+def _fast_table() -> dict[int, str]:
+    """NFKC, character by character, for the blocks Chinese documents use that NFKC changes:
+    full-width forms, the ideographic space, Kangxi and supplementary radicals, enclosed and
+    compatibility characters. Python's normalize costs ~0.5 µs a character on CJK text;
+    str.translate with this table a few ns."""
+    table = {}
+    for start, end in ((0x00A0, 0x00FF), (0x2000, 0x206F), (0x2460, 0x24FF), (0x2E80, 0x2FDF),
+                       (0x3000, 0x3000), (0x3200, 0x33FF), (0xF900, 0xFAFF), (0xFE30, 0xFE6F),
+                       (0xFF00, 0xFFEF)):
+        for code in range(start, end + 1):
+            folded = unicodedata.normalize("NFKC", chr(code))
+            if folded != chr(code):
+                table[code] = folded
+    return table
+
+
+_NFKC = _fast_table()
+_NFKC_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_NFKC)) + "]")
+
+
+def _fold(match: re.Match) -> str:
+    return _NFKC[ord(match.group())]
+
+
+def nfkc(text: str) -> str:
+    """unicodedata.normalize("NFKC", text), fast on Chinese text."""
+    text = _NFKC_CHARS.sub(_fold, text)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize(
+        "NFKC", text)
+
+
 def clean(text: str) -> str:
     """Readable form: NFKC, no pinyin glosses or Word bookmarks, simplified, single spaces."""
-    text = unicodedata.normalize("NFKC", text)
+    text = nfkc(text)
     text = _BOOKMARK.sub("", text)
     text = _PINYIN_GLOSS.sub("", text)
     text = _T2S.convert(text)
@@ -35,7 +66,7 @@ def clean_lines(lines: list[str]) -> list[str]:
     if not lines:
         return []
     joined = "\n".join(line.replace("\n", " ").replace("\r", " ") for line in lines)
-    joined = unicodedata.normalize("NFKC", joined)
+    joined = nfkc(joined)
     joined = _PINYIN_GLOSS.sub("", _BOOKMARK.sub("", joined))
     return [_SPACE.sub(" ", line).strip() for line in _T2S.convert(joined).split("\n")]
 

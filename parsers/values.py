@@ -7,9 +7,10 @@ apart here (``status``), with the raw text; none of them is turned into 0.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from .text import nfkc
 
 NUMBER = "number"
 BLANK = "blank"  # the cell exists and is empty
@@ -46,7 +47,7 @@ _INNER_SPACE = re.compile(r"\s+")
 def parse_cell(text: str) -> Cell | None:
     """The cell as a value, or None when the text is a label rather than a value."""
     raw = text
-    norm = unicodedata.normalize("NFKC", text)
+    norm = nfkc(text)
     norm = _TRAILING_NOISE.sub("", norm).strip()
     if "\n" in norm:  # a number wrapped in a narrow cell: 1,31⏎8 or 2⏎件
         joined = _INNER_SPACE.sub("", norm)

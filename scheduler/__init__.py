@@ -1,2 +1,2 @@
-"""Yearly re-crawls with change detection (APScheduler 3.x). Not built yet: see the issue
-tracker; nothing imports this package so far."""
+"""Yearly re-crawls with change detection: APScheduler 3 jobs stored in the project
+database (``scheduler.jobs``) and the per-identity change log (``scheduler.changes``)."""

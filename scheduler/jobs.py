@@ -216,8 +216,11 @@ def crawl_job(portal: str, argv: list[str], db_url: str, state_dir: str,
         with open(log_path, "wb") as out:
             # its own session: a Ctrl-C on the terminal reaches the service, which passes
             # one SIGTERM on, rather than every process getting a SIGINT of its own
-            child = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+            try:
+                child = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+            except OSError as exc:
+                return _finish(session, record, "failed", message=f"cannot start: {exc}")
             with _children_lock:
                 _children.add(child)
             if _stopping.is_set():

@@ -25,7 +25,8 @@ def fetch_rows(db_path) -> list[tuple]:
         return []  # not created yet
 
 
-def test_sigkill_mid_crawl_keeps_every_completed_record(tmp_path):
+def test_sigkill_mid_crawl_keeps_every_completed_record(tmp_path, capsysbinary):
+    from nianbao.cli import main
     from nianbao.demo import DemoPortals
 
     warc_dir = tmp_path / "warc"
@@ -72,15 +73,14 @@ def test_sigkill_mid_crawl_keeps_every_completed_record(tmp_path):
         # replay reads the completed records of the killed crawl's file (the command on
         # two of them; load_payload above read them all)
         for url, warc_file, offset, *_ in [row for row in rows if row[4] == "response"][:2]:
-            replay = subprocess.run([sys.executable, "-m", "nianbao.cli", "replay",
-                                     "--data-dir", str(tmp_path), url], capture_output=True)
-            assert replay.returncode == 0, replay.stderr
-            assert replay.stdout == load_payload(warc_dir, warc_file, offset).decoded
+            assert main(["replay", "--data-dir", str(tmp_path), url]) == 0
+            assert capsysbinary.readouterr().out == load_payload(warc_dir, warc_file,
+                                                                 offset).decoded
 
         # the next crawl starts a new file, finishes it, and leaves the old one alone
         config.write_text(demo.config_toml())
         again = run_nianbao("crawl", "--config", str(config), "--data-dir", str(tmp_path),
-                            "--no-progress")
+                            "--no-progress", "--portal", demo.portals[0].name)
         assert again.returncode == 0, again.stderr
     (new,) = list(warc_dir.glob("*.warc.gz"))
     assert new.name != left.name.removesuffix(".open") and left.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -81,6 +82,8 @@ def run_service(args: argparse.Namespace) -> int:
 
     url = db_url(args)
     jobs = _jobs(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # each Store checks migrations
     console = Console(stderr=True)
     scheduler = make_scheduler(url, max_workers=args.max_workers)
     scheduler.start(paused=True)

@@ -19,8 +19,13 @@ HTML = (("Content-Type", "text/html; charset=utf-8"),)
 
 
 def generated_site(n_pages: int, *, n_reports: int = 0, per_list: int = 20,
-                   robots: bool = True) -> tuple[Site, list[str]]:
-    """The site and the paths of its report pages (the ones with tables)."""
+                   robots: bool = True, lists_only: bool = False) -> tuple[Site, list[str]]:
+    """The site and the paths of its report pages (the ones with tables).
+
+    ``lists_only``: every page is a list page (its entries are news a crawler does not
+    follow), for measuring politeness without the parser's cost."""
+    if lists_only:
+        return _lists_only(n_pages, robots)
     per_list = max(1, per_list)
     n_lists = max(1, math.ceil(n_pages / (per_list + 1)))
     n_articles = n_pages - n_lists
@@ -57,6 +62,21 @@ def generated_site(n_pages: int, *, n_reports: int = 0, per_list: int = 20,
                                             b"User-agent: *\nDisallow: /search/\n")
     not_found = Resource(404, HTML, b"<html><body>404</body></html>")
     return Site(resources, not_found, server_header="nginx"), reports
+
+
+def _lists_only(n_pages: int, robots: bool) -> tuple[Site, list[str]]:
+    resources: dict[str, Resource] = {}
+    for n in range(n_pages):
+        nxt = f'<a href="index_{n + 1}.html">下一页</a>' if n + 1 < n_pages else ""
+        body = (f'<html><head><meta charset="utf-8"><title>政府信息公开年报</title></head><body>'
+                f'<ul><li><a href="/xwzx/{n}.html">区人社局工作动态{n}</a></li></ul>{nxt}'
+                "</body></html>")
+        name = "index.html" if n == 0 else f"index_{n}.html"
+        resources[f"/zwgk/ndbg/{name}"] = Resource(200, HTML, body.encode("utf-8"))
+    if robots:
+        resources["/robots.txt"] = Resource(200, (("Content-Type", "text/plain"),),
+                                            b"User-agent: *\nDisallow: /search/\n")
+    return Site(resources, Resource(404, HTML, b"404"), server_header="nginx"), []
 
 
 def serve_generated(n_pages: int, port: int = 0, **kwargs) -> tuple[SiteServer, list[str]]:

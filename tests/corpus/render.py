@@ -9,9 +9,8 @@ from __future__ import annotations
 import html
 import io
 import random
-from dataclasses import replace
-
 import zipfile
+from dataclasses import replace
 
 import opencc
 
