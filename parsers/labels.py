@@ -1,8 +1,9 @@
 """What a label cell means: which section, row or column of the official tables.
 
 Every function takes the matching form of a label (`text.label_key`) and answers by
-meaning (answers are cached: the same labels recur in every report), so line breaks inside labels, abbreviations, traditional script and numbering
-variants all land on the same canonical name.
+meaning, so line breaks inside labels, abbreviations, traditional script and numbering
+variants all land on the same canonical name. Answers are cached: the same labels recur
+in every report.
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ class Report:
         out = {
             "agency": self.agency, "province": self.province, "city": self.city,
             "district": self.district, "division_code": self.division_code, "year": self.year,
-            "format": self.format, "status": self.status, "title": self.title, "url": url, "published": self.published,
+            "format": self.format, "status": self.status, "title": self.title, "url": url,
+            "published": self.published,
             "values": self.values(),
             "checks_failed": [c.to_json() for c in self.checks_failed],
         }

@@ -7,7 +7,8 @@ python=${PYTHON:-python3}
 
 # One line per Debian package, with the reason it is needed.
 packages=(
-  chromium          # tests drive nianbao serve with headless Chromium (Playwright, no download)
+  chromium          # headless Chromium via Playwright (no download): the crawler renders
+                    # script-built lists and challenges; tests drive nianbao serve
   fonts-wqy-zenhei  # a CJK font so nianbao plot draws Chinese labels (and LibreOffice makes CJK PDFs)
   libreoffice-writer-nogui  # the parser converts .doc/.wps to DOCX; tests make PDF/.doc corpora
   postgresql        # tests run the derived views, query and read-only sql on a real PostgreSQL

@@ -180,7 +180,8 @@ def active_table(fmt: str, short: bool) -> list[Row]:
                 + block("五", ["本年处理决定数量"], [("行政许可", "licensing", ["decisions"])])
                 + block("六", ["本年处理决定数量"], [("行政处罚", "penalty", ["decisions"]),
                                                    ("行政强制", "coercion", ["decisions"])])
-                + block("八", ["本年收费金额（单位：万元）"], [("行政事业性收费", "fees", ["amount"])]))
+                + block("八", ["本年收费金额（单位：万元）"],
+                        [("行政事业性收费", "fees", ["amount"])]))
     services = ["prev_items", "change", "decisions"]
     heads = ["上一年项目数量", "本年增/减", "处理决定数量"]
     return (block("一", ["本年新制作数量", "本年新公开数量", "对外公开总数量"],

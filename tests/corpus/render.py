@@ -186,7 +186,8 @@ _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
     '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
     'officedocument.wordprocessingml.document.main+xml"/></Types>')
@@ -251,7 +252,8 @@ def render_docx(spec: Spec, rng: random.Random) -> bytes:
     agency = label(spec, spec.agency[0]) if "traditional" in spec.quirks else spec.agency[0]
     body = [_paragraph(agency), _paragraph(title.replace(spec.agency[0], "")),
             _paragraph("本报告根据《中华人民共和国政府信息公开条例》要求编制。"),
-            _paragraph("一、总体情况"), _paragraph(f"{spec.year}年，本机关认真做好政府信息公开工作。")]
+            _paragraph("一、总体情况"),
+            _paragraph(f"{spec.year}年，本机关认真做好政府信息公开工作。")]
     for heading, rows, _header_rows in tables(spec, rng):
         body.append(_paragraph(label(spec, heading)))
         body.append(_docx_table(spec, rows, rng))
