@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS frontier (
     method TEXT NOT NULL DEFAULT 'GET',
     body BLOB,
     meta TEXT NOT NULL,                -- JSON: kind, link text, referer, adapter state
-    state TEXT NOT NULL,               -- queued | fetched | done | failed | blocked
+    state TEXT NOT NULL,      -- queued | fetched | done | failed | blocked | dropped
     warc_file TEXT,
     warc_offset INTEGER,
     record_id TEXT,

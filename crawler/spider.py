@@ -76,7 +76,15 @@ class ReportSpider(scrapy.Spider):
             self.scheduled[portal.name] = len(keys)
             pending = self.frontier.pending(portal.name)
             self.crawler.stats.set_value(f"nianbao/resumed/{portal.name}", len(pending))
+            for url in portal.start_urls:  # a start URL added to the config since
+                request = self._request(portal, url, LinkKind.LISTING, text=None,
+                                        referer=None)
+                if request:
+                    yield request
             for entry in pending:
+                if not portal.allows(entry.url):  # the config changed since the kill
+                    self.frontier.settle(portal.name, entry.key, "dropped")
+                    continue
                 replayed = self._replay(portal, entry) if entry.state == "fetched" else None
                 if replayed is not None:
                     for output in replayed:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from . import labels
@@ -89,6 +89,15 @@ class _Section:
         self._columns.append(column)
         self._index = {}
 
+    def gridded(self) -> bool:
+        """Whether the header columns have grid positions (cached like grid_index)."""
+        try:
+            return self._index[-1] is not None
+        except KeyError:
+            found = any(c.col is not None for c in self._columns)
+            self._index[-1] = 0 if found else None
+            return found
+
     def grid_index(self, col: int) -> int | None:
         """The header column a grid column falls under (cached until the header changes)."""
         try:
@@ -124,11 +133,10 @@ class _Section:
         columns = self.column_order()
         index = None
         col = token.col
-        if col is not None and any(c.col is not None for c in columns):
-            if columns is self._columns:
-                index = self.grid_index(col)
-            else:
-                index = next((i for i, c in enumerate(columns) if c.covers(col)), None)
+        if col is not None and columns is self._columns and self.gridded():
+            index = self.grid_index(col)
+        elif col is not None and any(c.col is not None for c in columns):
+            index = next((i for i, c in enumerate(columns) if c.covers(col)), None)
         else:
             index = next((i for i in range(len(columns)) if i not in self.filled), None)
         if index is None or index in self.filled:
@@ -302,8 +310,7 @@ def read_tables(tokens: list[Token]) -> TableReading:
     section: _Section | None = None
     current = None
     for token in tokens:
-        t = label_key(token.text)
-        cell = parse_cell(token.text)
+        t, cell = _read(token.text)
         if cell is None or cell.status != "number":
             heading = labels.section_heading(t) if token.col is None else None
             marker = heading or (labels.section_marker(t) if cell is None else None)
@@ -319,6 +326,12 @@ def read_tables(tokens: list[Token]) -> TableReading:
         else:
             section.value(token, cell)
     return out
+
+
+@lru_cache(maxsize=65536)
+def _read(text: str) -> tuple[str, Cell | None]:
+    """A cell's text as a label (matching form) and as a value."""
+    return label_key(text), parse_cell(text)
 
 
 @cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import re
 import tomllib
 import urllib.error
@@ -49,6 +50,13 @@ def decode(headers: dict[str, str], body: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def demo():
+    # the two original portals; the CMS-pattern ones are checked at the end of this file
+    with DemoPortals(patterns=False) as portals:
+        yield portals
+
+
+@pytest.fixture(scope="module")
+def patterns():
     with DemoPortals() as portals:
         yield portals
 
@@ -401,3 +409,54 @@ def test_seed_narrative():
         assert seed.agency not in paragraphs  # signature dropped
     assert "六、其它需要報(bào)告的事項(xiàng)" in [h for h, _ in SEEDS["002"].narrative]
     assert SEEDS["004"].narrative[-1][1][-1].endswith("tezrsj@zz.shandong.cn）。")
+
+
+# --------------------------------------------------------------------------- CMS patterns
+
+
+def test_pattern_portals_are_served(patterns):
+    names = [p.name for p in patterns.portals]
+    assert names == ["demo-tianjin", "demo-multi", "demo-hanweb", "demo-gkmlpt",
+                     "demo-column", "demo-jsonly", "demo-challenge"]
+    assert len({p.host for p in patterns.portals}) == 7
+    assert len(patterns.reports) == 12
+    config = tomllib.loads(patterns.config_toml())
+    assert [p["render"] for p in config["portal"]] == ["never"] * 2 + ["auto"] * 5
+
+
+def test_hanweb_dataproxy_wants_the_page_form(patterns):
+    base = patterns.portal("demo-hanweb").base_url
+    column = decode(*fetch(f"{base}/col/col4120/index.html")[1:])
+    assert "<datastore>" in column and "<totalrecord>11</totalrecord>" in column
+    url = f"{base}/module/jpage/dataproxy.jsp?startrecord=3&endrecord=8&perpage=2"
+
+    def post(form: bytes) -> tuple[int, bytes]:
+        request = urllib.request.Request(url, data=form, method="POST")
+        try:
+            with _OPENER.open(request, timeout=5) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    assert post(b"columnid=4120")[0] == 400
+    status, body = post(b"col=1&webid=8&columnid=4120&unitid=21645&path=/")
+    assert status == 200 and body.count(b"<record>") == 6
+
+
+def test_gkmlpt_list_page_has_no_links_but_an_api(patterns):
+    base = patterns.portal("demo-gkmlpt").base_url
+    page = decode(*fetch(f"{base}/gkmlpt/index")[1:])
+    assert "window._CONFIG" in page and "post_" not in page
+    status, headers, body = fetch(f"{base}/gkmlpt/api/all/2857?page=1&sid=757")
+    data = json.loads(body)
+    assert status == 200 and data["total"] == 5 and len(data["articles"]) == 3
+
+
+def test_copies_and_the_challenge(patterns):
+    for url in patterns.never_fetch:  # mobile and big5 copies exist, as on real sites
+        assert fetch(url)[0] == 200
+    base = patterns.portal("demo-challenge").base_url
+    status, _, body = fetch(f"{base}/")
+    assert status == 412 and b"document.cookie" in body and len(body) < 1000
+    assert fetch(f"{base}/", {"Cookie": "nb_clearance=forged"})[0] == 412
+    assert fetch(f"{base}/robots.txt")[0] == 200

@@ -87,3 +87,28 @@ def test_legacy_files_through_parse_document(corpus, form):
     assert {k: values.get(k) for k in doc.spec.expected} == doc.spec.expected
     meta = expected_meta(doc.spec)
     assert {k: report.to_json()[k] for k in meta} == meta
+
+
+@pytest.fixture(scope="session")
+def seed_pdfs(tmp_path_factory):
+    """The five seeds rendered by the demo's own (independent) DOCX renderer, as PDF."""
+    from nianbao.demo import load_seeds, render_report_docx
+
+    directory = tmp_path_factory.mktemp("seed-pdf")
+    seeds = load_seeds()
+    paths = []
+    for seed in seeds:
+        path = directory / f"seed-{seed.id}.docx"
+        path.write_bytes(render_report_docx(seed))
+        paths.append(path)
+    return list(zip(seeds, convert(paths, "pdf", directory / "pdf"), strict=True))
+
+
+def test_seeds_as_pdf(seed_pdfs):
+    for seed, path in seed_pdfs:
+        report = parsers.parse_document(path.read_bytes(), name=path.name)
+        assert report.document_type == "pdf" and report.format == seed.format
+        assert {k: v for k, v in report.values().items() if k in seed.values} == seed.values
+        assert report.agency == seed.agency and report.year == seed.year
+        assert sorted({c.key for c in report.checks_failed}) == \
+            seed.expected["expected_violations"]

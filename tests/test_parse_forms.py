@@ -4,18 +4,24 @@ reports without tables, pages that are not reports, encodings, and hostile files
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 import time
 import zipfile
 
-import pypdfium2 as pdfium
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+# Hypothesis keeps a cache directory; not in the working tree.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                      os.path.join(tempfile.gettempdir(), "nianbao-hypothesis"))
 
-import parsers
+import pypdfium2 as pdfium  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
-from .corpus.build import expected_meta, make_spec
-from .corpus.render import render_docx, render_html, render_text
+import parsers  # noqa: E402
+
+from .corpus.build import expected_meta, make_spec  # noqa: E402
+from .corpus.render import render_docx, render_html, render_text  # noqa: E402
 
 
 def parse_rendered(form: str, n: int):
@@ -30,7 +36,8 @@ def parse_rendered(form: str, n: int):
     return spec, report
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(form=st.sampled_from(["html", "docx", "text"]), n=st.integers(1000, 10**7))
 def test_any_drawn_report_reads_back_exactly(form, n):
     """Whatever values and quirks are drawn, every cell, the metadata and the identity
@@ -144,6 +151,25 @@ def test_scanned_pdf_is_image_only_not_an_empty_report():
     assert report.is_report and report.status == "image-only"
     assert report.to_json()["status"] == "image-only" and report.year == 2023
     assert all(v is None for v in report.values().values())
+
+
+def test_status_is_stored(tmp_path):
+    from sqlalchemy import select
+
+    from store import Store
+    from store.models import Report as ReportRow
+
+    scan = parsers.parse_document(image_pdf(), name="report.pdf",
+                                  hints=parsers.Hints(title=REPORT_TITLE))
+    spec, rng = make_spec("html", 1)
+    body, content_type = render_html(spec, rng)
+    parsed = parsers.parse_document(body, content_type=content_type)
+    with Store(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        for n, report in enumerate((scan, parsed)):
+            store.add_report(report, url=f"http://127.0.0.1/{n}", fetch_id=None,
+                             portal_id=None, parser_version=parsers.PARSER_VERSION)
+        rows = store.session.scalars(select(ReportRow).order_by(ReportRow.id)).all()
+    assert [r.status for r in rows] == ["image-only", "parsed"]
 
 
 def docx_with(document_xml: bytes, media: dict[str, bytes] | None = None,

@@ -105,3 +105,50 @@ requests_per_second = 25.0
     assert dup == []
     runs = db.execute("SELECT status FROM crawl_run ORDER BY id").fetchall()
     assert runs[-1] == ("completed",)
+
+
+def test_resume_replays_archived_responses_instead_of_fetching(tmp_path):
+    """A URL whose response was archived before the kill ('fetched') is read back from the
+    WARC file; a 'queued' one is fetched; nothing else is asked for or stored again."""
+    server, reports = serve_generated(12, n_reports=2, per_list=5)
+    try:
+        config = tmp_path / "portals.toml"
+        config.write_text(f"""
+[[portal]]
+name = "generated"
+start_urls = ["http://{server.host}/zwgk/ndbg/index.html"]
+allowed_hosts = ["{server.host}"]
+render = "never"
+requests_per_second = 50.0
+""", encoding="utf-8")
+        first = run_nianbao("crawl", "--config", str(config), "--data-dir", str(tmp_path),
+                            "--no-progress")
+        assert first.returncode == 0, first.stderr
+        db = sqlite3.connect(tmp_path / "nianbao.sqlite")
+        before = db.execute("SELECT count(*) FROM report").fetchone()[0]
+        assert before == 2
+        # what a kill leaves behind: one report archived but not yet settled, one list
+        # page not yet fetched, the portal's crawl unfinished
+        frontier = sqlite3.connect(tmp_path / "frontier.sqlite")
+        report_url = f"http://{server.host}{reports[0]}"
+        list_url = f"http://{server.host}/zwgk/ndbg/index_1.html"
+        with frontier:
+            assert frontier.execute("UPDATE frontier SET state = 'fetched' WHERE url = ?",
+                                    (report_url,)).rowcount == 1
+            assert frontier.execute("UPDATE frontier SET state = 'queued' WHERE url = ?",
+                                    (list_url,)).rowcount == 1
+            frontier.execute("UPDATE portal_state SET status = 'running'")
+        frontier.close()
+        mark = len(server.site.request_log)
+        second = run_nianbao("crawl", "--config", str(config), "--data-dir", str(tmp_path),
+                             "--no-progress")
+        assert second.returncode == 0, second.stderr
+        asked = [t for _, t in server.site.request_log[mark:] if t != "/robots.txt"]
+    finally:
+        server.close()
+    assert asked == ["/zwgk/ndbg/index_1.html"]
+    assert db.execute("SELECT count(*) FROM report").fetchone()[0] == before
+    frontier = sqlite3.connect(tmp_path / "frontier.sqlite")
+    assert dict(frontier.execute("SELECT state, count(*) FROM frontier GROUP BY state")) == {
+        "done": 12}
+    assert frontier.execute("SELECT status FROM portal_state").fetchall() == [("completed",)]
