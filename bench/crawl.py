@@ -63,8 +63,11 @@ def child_bare(start_url: str) -> None:
                 if url.split("/")[2] == host:
                     yield scrapy.Request(url, callback=self.parse)
 
+    # DOWNLOAD_DELAY 0 would be slower: Scrapy then starts a slot's next request only on
+    # its ~0.1 s queue check (~65 ms a request measured here); a tiny delay schedules it at
+    # once. The baseline gets Scrapy at its fastest, as nianbao's settings do.
     process = CrawlerProcess({"LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-                              "DOWNLOAD_DELAY": 0, "ROBOTSTXT_OBEY": False,
+                              "DOWNLOAD_DELAY": 0.00001, "ROBOTSTXT_OBEY": False,
                               "TELNETCONSOLE_ENABLED": False})
     crawler = process.create_crawler(Bare)
     process.crawl(crawler)

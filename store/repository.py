@@ -123,7 +123,7 @@ def report_json(row: models.Report) -> dict:
         "values": values,
         "checks_failed": [{"identity": c.identity, "key": c.key, "keys": c.keys,
                            "lhs": _num(c.lhs), "rhs": _num(c.rhs)} for c in row.checks_failed],
-        "parser_version": row.parser_version,
+        "status": row.status, "parser_version": row.parser_version,
     }
     if row.fetch is not None:
         out["source"] = {
