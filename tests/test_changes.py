@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -21,6 +19,7 @@ from scheduler.jobs import crawl_job
 from store import default_url
 
 from .conftest import run_nianbao
+from .pages import PageServer
 
 SEEDS = {s.id: s for s in load_seeds()}
 X, Y, Z = SEEDS["000"], SEEDS["001"], SEEDS["003"]  # revised, removed, new
@@ -62,31 +61,9 @@ def site(state: str) -> dict[str, tuple[int, bytes]]:
     return pages
 
 
-class Portal:
-    def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's naming
-                status, body = self.server.pages.get(self.path, (404, b"not found"))
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain" if self.path.endswith(".txt")
-                                 else "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.host = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
+class Portal(PageServer):
     def switch(self, state: str) -> None:
-        self.server.pages = site(state)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.pages = site(state)
 
 
 @pytest.fixture(scope="module")

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from nianbao.demo import load_seeds, render_report_html
 
 from .conftest import run_nianbao
+from .pages import PageServer
 
 REPORT = "天津市东丽区人力资源和社会保障局2023年政府信息公开工作年度报告"
 
 
-def pages(port: int) -> dict[str, tuple[int, str, bytes]]:
+def pages() -> dict[str, tuple[int, str, bytes]]:
     seed = next(s for s in load_seeds() if s.id == "000")
     listing = f"""<html><head><meta charset="utf-8"></head><body><ul>
       <li><a href="/art/good.html">{REPORT}</a></li>
@@ -39,30 +38,12 @@ def pages(port: int) -> dict[str, tuple[int, str, bytes]]:
 
 @pytest.fixture()
 def flaky_portal():
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
-            status, content_type, body = self.server.pages.get(
-                self.path, (404, "text/plain", b"not found"))
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    port = server.server_address[1]
-    server.pages = pages(port)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield port
-    server.shutdown()
-    server.server_close()
+    with PageServer(pages()) as site:
+        yield site.host
 
 
 def test_failures_are_recorded_and_the_crawl_goes_on(flaky_portal, tmp_path):
-    host = f"127.0.0.1:{flaky_portal}"
+    host = flaky_portal
     config = tmp_path / "portals.toml"
     config.write_text(f"""
 [[portal]]

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from scheduler.jobs import make_scheduler, sync_jobs
 from store import default_url
 
 from .conftest import run_nianbao
+from .pages import PageServer
 from .test_schedule import shanghai
 
 SEEDS = load_seeds()
@@ -31,7 +31,7 @@ PAGES = [f"/art/{s.id}-{n}.html" for n in range(5) for s in SEEDS]
 BLOCK_AT = 3  # the third report page requested is held until the test lets it go
 
 
-class SlowPortal:
+class SlowPortal(PageServer):
     """25 report pages; one request is held open so that SIGTERM lands mid-crawl."""
 
     def __init__(self) -> None:
@@ -53,36 +53,22 @@ class SlowPortal:
         lock = threading.Lock()
         portal = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's naming
-                if self.path.startswith("/art/"):
-                    with lock:
-                        portal.report_requests += 1
-                        hold = portal.report_requests == BLOCK_AT
-                    if hold:
-                        portal.held_path = self.path
-                        portal.held.set()
-                        portal.release.wait(120)
-                body = pages.get(self.path)
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "text/plain" if self.path.endswith(".txt")
-                                 else "text/html; charset=utf-8")
-                body = body or b"not found"
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        def hold_one_report(path: str) -> None:
+            if path.startswith("/art/"):
+                with lock:
+                    portal.report_requests += 1
+                    hold = portal.report_requests == BLOCK_AT
+                if hold:
+                    portal.held_path = path
+                    portal.held.set()
+                    portal.release.wait(120)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.host = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__({path: (200, body) for path, body in pages.items()},
+                         before=hold_one_report)
 
     def close(self) -> None:
         self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().close()
 
 
 def wait_for(predicate, timeout: float = 120.0) -> None:
