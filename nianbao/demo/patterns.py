@@ -129,6 +129,15 @@ class _Builder:
         self.decoys.append(target)
         return title
 
+    def item(self, kind: str, what: str, target: str, published: str) -> str:
+        """Publish one list entry at ``target``: a report (``what`` is its seed id), a decoy
+        or a news item (``what`` is the title). Returns the title the list shows."""
+        if kind == "report":
+            return self.report(what, target, published)
+        if kind == "decoy":
+            return self.decoy(target, what, published)
+        return self.news_item(target, what, published)
+
     def news_item(self, target: str, title: str, published: str) -> str:
         self.article(target, title, published, "".join(f"<p>{_esc(p)}</p>" for p in _NEWS_TEXT),
                      "区人社局")
@@ -182,12 +191,7 @@ class Hanweb(_Builder):
         for n, (kind, what, published) in enumerate(entries):
             y, m, d = _date(published)
             target = f"/art/{y}/{m}/{d}/art_{self.column}_{3021400 + n}.html"
-            if kind == "report":
-                title = self.report(what, target, published)
-            elif kind == "decoy":
-                title = self.decoy(target, what, published)
-            else:
-                title = self.news_item(target, what, published)
+            title = self.item(kind, what, target, published)
             records.append(f'<li><a href="{target}" title="{_esc(title)}" target="_blank">'
                            f"{_esc(title)}</a><span>{published}</span></li>")
         self.records = records
@@ -408,12 +412,7 @@ class JsOnly(_Builder):
                 ("report", "000", "2024-01-20"))):
             y, m, d = _date(published)
             target = f"/xxgk/ndbg/{y}{m:02d}/t{y}{m:02d}{d:02d}_{9100 + n}.html"
-            if kind == "report":
-                title = self.report(what, target, published)
-            elif kind == "decoy":
-                title = self.decoy(target, what, published)
-            else:
-                title = self.news_item(target, what, published)
+            title = self.item(kind, what, target, published)
             entries.append({"t": title, "u": target, "d": published})
         self.add("/xxgk/ndbg/data/items.json", json.dumps(entries, ensure_ascii=False),
                  ctype="application/json; charset=utf-8")
@@ -458,12 +457,7 @@ class Challenge(_Builder):
                 ("news", "区人社局开展就业服务", "2019-11-11"))):
             y, m, d = _date(published)
             target = f"/zwgk/ndbg/{y}{m:02d}/t{y}{m:02d}{d:02d}_{5500 + n}.html"
-            if kind == "report":
-                title = self.report(what, target, published)
-            elif kind == "decoy":
-                title = self.decoy(target, what, published)
-            else:
-                title = self.news_item(target, what, published)
+            title = self.item(kind, what, target, published)
             lis.append(f'<li><a href="{target}">{_esc(title)}</a></li>')
         self.add("/", self.page(self.site_name, f"<ul>{''.join(lis)}</ul>"))
 
