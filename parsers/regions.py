@@ -39,8 +39,14 @@ class Divisions:
         self.counties = [d for d in rows if d.level == "county" and d.name not in _NOT_A_CITY]
         self.cities = [d for d in rows if d.level == "city" and d.name not in _NOT_A_CITY]
         self.provinces = [d for d in rows if d.level == "province"]
-        names = sorted({d.name for d in self.counties}, key=len, reverse=True)
-        self._county_pattern = re.compile("|".join(map(re.escape, names)))
+        self._county_names = _NameIndex({d.name for d in self.counties})
+        self._city_by_name: dict[str, list[_Division]] = {}
+        for d in self.cities:
+            for name in {d.name, _short(d.name)}:
+                self._city_by_name.setdefault(name, []).append(d)
+        self._city_names = _NameIndex(set(self._city_by_name))
+        self._province_by_name = {d.name: d for d in self.provinces}
+        self._province_names = _NameIndex(set(self._province_by_name))
         self._county_by_name: dict[str, list[_Division]] = {}
         for d in self.counties:
             self._county_by_name.setdefault(d.name, []).append(d)
@@ -64,17 +70,18 @@ class Divisions:
     def find(self, text: str) -> Region | None:
         """The one district (else city, else province) the text names; None if unclear."""
         text = text[:4000]
-        first = self._county_pattern.search(text)
-        if first:
+        counties = self._county_names.find_all(text)
+        if counties:
             # The first district named is the report's own; later ones are usually neighbours.
-            best = self._best(self._county_by_name[first.group()], text)
+            best = self._best(self._county_by_name[counties[0]], text)
             return self.region(best) if best else None
-        cities = [d for d in self.cities if d.name in text or _short(d.name) in text]
+        cities = {d.code: d for name in self._city_names.find_all(text)
+                  for d in self._city_by_name[name]}
         if len(cities) == 1:
-            return self.region(cities[0])
-        provinces = [d for d in self.provinces if d.name in text]
+            return self.region(next(iter(cities.values())))
+        provinces = set(self._province_names.find_all(text))
         if len(provinces) == 1:
-            return self.region(provinces[0])
+            return self.region(self._province_by_name[provinces.pop()])
         return None
 
     def _best(self, candidates: list[_Division], text: str) -> _Division | None:
@@ -92,6 +99,41 @@ class Divisions:
         if len(ranked) > 1 and score(ranked[0]) == score(ranked[1]):
             return None  # the same district name in two places and nothing to tell them apart
         return ranked[0]
+
+
+class _NameIndex:
+    """Finds known names in text, leftmost and longest first, in one pass over the text.
+
+    Names are indexed by their last character: only positions holding such a character
+    (区, 县, 市 … for districts) are looked at, found by one character class, which is
+    far quicker than a regular expression alternating over thousands of names.
+    """
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.lengths: dict[str, list[int]] = {}
+        for name in names:
+            self.lengths.setdefault(name[-1], []).append(len(name))
+        for lengths in self.lengths.values():
+            lengths.sort(reverse=True)
+        self.ends = re.compile("[" + "".join(map(re.escape, self.lengths)) + "]")
+
+    def find_all(self, text: str) -> list[str]:
+        found: list[tuple[int, int]] = []
+        for match in self.ends.finditer(text):
+            end = match.end()
+            for length in self.lengths[match.group()]:
+                start = end - length
+                if start >= 0 and text[start:end] in self.names:
+                    found.append((start, end))
+                    break  # the longest name ending here
+        found.sort(key=lambda span: (span[0], -span[1]))
+        names, covered = [], 0
+        for start, end in found:
+            if start >= covered:  # not inside a longer name already taken
+                names.append(text[start:end])
+                covered = end
+        return names
 
 
 def _short(name: str) -> str:
