@@ -16,7 +16,7 @@ from .docx import DocxError, read_docx
 from .encoding import charset_from_content_type, decode
 from .html import HtmlError, read_html
 from .legacy import ConversionError, to_docx
-from .metadata import Hints, extract
+from .metadata import Hints, extract, title_of
 from .pdf import PdfError, read_pdf
 from .plaintext import read_text
 from .report import Report
@@ -95,9 +95,9 @@ def parse_document(body: bytes, *, content_type: str | None = None, name: str | 
 
 def build_report(doc: Document, hints: Hints | None = None) -> Report:
     reading = read_tables(doc.tokens)
-    meta = extract(doc, hints)
+    is_report, status = classify(doc, title_of(doc, hints), bool(reading.values))
+    meta = extract(doc, hints, locate=is_report)
     fmt = detect_format(reading.values)
-    is_report, status = classify(doc, meta.title, bool(reading.values))
     report = Report(
         is_report=is_report, status=status, document_type=doc.kind, title=meta.title,
         agency=meta.agency, year=meta.year, published=meta.published, format=fmt,

@@ -58,17 +58,24 @@ class Metadata:
     published: str | None
 
 
-def extract(doc: Document, hints: Hints | None = None) -> Metadata:
-    hints = hints or Hints()
+def title_of(doc: Document, hints: Hints | None = None) -> str | None:
+    """The document's own title, else the link text that led to it."""
     title = doc.title if doc.title and has_cjk(doc.title) else None
-    title = title or (clean(hints.title) if hints.title else None)
+    return title or (clean(hints.title) if hints and hints.title else None)
+
+
+def extract(doc: Document, hints: Hints | None = None, *, locate: bool = True) -> Metadata:
+    """``locate=False`` skips the region search (pages that are not reports need none)."""
+    hints = hints or Hints()
+    title = title_of(doc, hints)
     signature = doc.lines[-8:]
     agency = (_agency_from_title(title) or _agency_from_signature(signature)
               or (clean(hints.agency) if hints.agency else None))
     agency = _expand(agency) if agency else None
     region = None
-    for source in (agency, title, doc.breadcrumb, "\n".join(doc.lines[:40]), "\n".join(signature),
-                   hints.agency):
+    sources = (agency, title, doc.breadcrumb, "\n".join(doc.lines[:40]), "\n".join(signature),
+               hints.agency) if locate else ()
+    for source in sources:
         if source:
             region = divisions().find(source)
             if region:

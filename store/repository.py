@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 import parsers
@@ -59,10 +59,11 @@ class Store:
         return portal.id
 
     def add_fetch(self, **fields) -> int:
-        fetch = models.Fetch(**fields)
-        self.session.add(fetch)
+        # One row per archived record, on the crawl's hot path: a plain INSERT, committed at
+        # once (so a killed crawl keeps it), without the ORM's unit-of-work bookkeeping.
+        result = self.session.execute(insert(models.Fetch).values(**fields))
         self.session.commit()
-        return fetch.id
+        return result.inserted_primary_key[0]
 
     def fetch_for_record(self, warc_record_id: str) -> models.Fetch | None:
         return self.session.scalar(
