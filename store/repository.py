@@ -13,6 +13,9 @@ import parsers
 from . import models
 from .db import make_engine, upgrade
 
+# Built once: SQLAlchemy then compiles it once and reuses it for every row.
+_INSERT_FETCH = insert(models.Fetch.__table__)
+
 
 class Store:
     """One database. Every write commits at once, so a killed crawl keeps what it had."""
@@ -61,7 +64,7 @@ class Store:
     def add_fetch(self, **fields) -> int:
         # One row per archived record, on the crawl's hot path: a plain INSERT, committed at
         # once (so a killed crawl keeps it), without the ORM's unit-of-work bookkeeping.
-        result = self.session.execute(insert(models.Fetch).values(**fields))
+        result = self.session.connection().execute(_INSERT_FETCH, fields)
         self.session.commit()
         return result.inserted_primary_key[0]
 
