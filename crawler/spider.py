@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
 from .adapters import discover, recognised
+from .adapters.base import response_anchors
 from .challenge import CHALLENGE_STATUSES, is_challenge
 from .frontier import Entry, Frontier
 from .items import DocumentItem, FailureItem
@@ -235,7 +236,7 @@ class ReportSpider(scrapy.Spider):
             if request:
                 yield request
         html = isinstance(response, HtmlResponse)
-        for url, text in self._links(response) if html else ():
+        for url, text in response_anchors(response) if html else ():
             link_kind = classify(url, text)
             if kind is LinkKind.REPORT:
                 # On a report page any attached file may be the report itself; its own
@@ -270,15 +271,6 @@ class ReportSpider(scrapy.Spider):
         request = response.request
         return self._build(portal, request.url, response.meta.get("frontier_key"), meta,
                            render=True)
-
-    def _links(self, response: TextResponse) -> Iterator[tuple[str, str]]:
-        for anchor in response.css("a[href]"):
-            href = anchor.attrib.get("href", "").strip()
-            if not href or href.startswith(("javascript:", "mailto:", "#")):
-                continue
-            text = " ".join(anchor.css("::text").getall()).strip()
-            title = anchor.attrib.get("title", "").strip()
-            yield response.urljoin(href), title if len(title) > len(text) else text
 
     def _document(self, portal: Portal, response: Response) -> DocumentItem:
         record = response.meta.get("warc_record")

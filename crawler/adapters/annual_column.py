@@ -16,12 +16,13 @@ from scrapy.http import HtmlResponse, TextResponse
 from parsers.text import clean
 
 from ..links import LinkKind, classify
-from .base import Found, anchors
+from .base import Found, response_anchors
 
 _COLUMN = re.compile(r"年报专栏|年度报告专栏|(信息公开|政务公开)(工作)?(年度报告|年报)")
 _YEAR_FOLDER = re.compile(r"^(19|20)\d{2}\s*(年|年度)?$")
 _UNIT = re.compile(r"(局|委|办|院|所|街道|镇|乡|中心|办公室|政府|委员会|管委会|法院|检察院|站|队)$")
 _REPORTISH = re.compile(r"年度报告|年报")
+_YEAR = re.compile(r"(19|20)\d{2}")
 
 
 class AnnualColumnAdapter:
@@ -34,12 +35,13 @@ class AnnualColumnAdapter:
             return True
         title = " ".join(response.css("title::text, h1::text, h2::text, .column-title::text")
                          .getall())
-        return bool(_COLUMN.search(clean(title)))
+        title = clean(title)
+        # A column has no year in its name; "…2023年政府信息公开工作年度报告" is one report.
+        return bool(_COLUMN.search(title)) and not _YEAR.search(title)
 
     def discover(self, response: TextResponse) -> Iterator[Found]:
         level = int(response.meta.get("annual_level") or 0)
-        body = response.text
-        for url, text in anchors(body, response.url):
+        for url, text in response_anchors(response):
             text = clean(text)
             if level == 0 and _YEAR_FOLDER.match(text):
                 yield Found(url, text, LinkKind.LISTING, meta={"annual_level": 1})

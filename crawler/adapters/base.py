@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -35,11 +35,20 @@ def anchors(html: str, base_url: str) -> Iterator[tuple[str, str]]:
 
     from parsel import Selector
 
-    selector = Selector(text=html or "<html></html>")
+    yield from _anchors(Selector(text=html or "<html></html>"), lambda href: urljoin(base_url,
+                                                                                      href))
+
+
+def response_anchors(response: TextResponse) -> Iterator[tuple[str, str]]:
+    """The same for a whole page, through the selector Scrapy already built for it."""
+    yield from _anchors(response, response.urljoin)
+
+
+def _anchors(selector, join: Callable[[str], str]) -> Iterator[tuple[str, str]]:
     for anchor in selector.css("a[href]"):
         href = anchor.attrib.get("href", "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
         text = " ".join(anchor.css("::text").getall()).strip()
         title = anchor.attrib.get("title", "").strip()
-        yield urljoin(base_url, href), title if len(title) > len(text) else text
+        yield join(href), title if len(title) > len(text) else text
