@@ -38,6 +38,18 @@ def run_nianbao(*args: str, cwd: Path | None = None, timeout: int = 300,
                           env={**os.environ, **(env or {})})
 
 
+def write_portal_config(path: Path, name: str, start_url: str, hosts: str | list[str], *,
+                        requests_per_second: float = 50.0, **extra: object) -> Path:
+    """A one-portal config file (render never, unless ``extra`` says otherwise)."""
+    hosts = [hosts] if isinstance(hosts, str) else hosts
+    keys = {"render": "never", **extra, "requests_per_second": requests_per_second}
+    lines = [f'name = "{name}"', f'start_urls = ["{start_url}"]',
+             "allowed_hosts = [" + ", ".join(f'"{h}"' for h in hosts) + "]"]
+    lines += [f"{k} = {v!r}".replace("'", '"') for k, v in keys.items()]
+    path.write_text("[[portal]]\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 @dataclass
 class DemoCrawl:
     data_dir: Path

@@ -18,7 +18,7 @@ from nianbao.demo import load_seeds, render_report_html, report_title
 from scheduler.jobs import crawl_job
 from store import default_url
 
-from .conftest import run_nianbao
+from .conftest import run_nianbao, write_portal_config
 from .pages import PageServer
 
 SEEDS = {s.id: s for s in load_seeds()}
@@ -72,14 +72,8 @@ def history(tmp_path_factory):
     data = tmp_path_factory.mktemp("changes")
     portal = Portal()
     config = data / "portals.toml"
-    config.write_text(f"""
-[[portal]]
-name = "two-state"
-start_urls = ["http://{portal.host}/index.html"]
-allowed_hosts = ["{portal.host}"]
-render = "never"
-requests_per_second = 50.0
-""", encoding="utf-8")
+    write_portal_config(config, "two-state", f"http://{portal.host}/index.html", portal.host,
+                        requests_per_second=50.0)
     (job,) = config_jobs(config, data)
     runs = {}
     try:

@@ -10,7 +10,7 @@ import pytest
 
 from nianbao.demo import load_seeds, render_report_html
 
-from .conftest import run_nianbao
+from .conftest import run_nianbao, write_portal_config
 from .pages import PageServer
 
 REPORT = "天津市东丽区人力资源和社会保障局2023年政府信息公开工作年度报告"
@@ -45,14 +45,8 @@ def flaky_portal():
 def test_failures_are_recorded_and_the_crawl_goes_on(flaky_portal, tmp_path):
     host = flaky_portal
     config = tmp_path / "portals.toml"
-    config.write_text(f"""
-[[portal]]
-name = "flaky"
-start_urls = ["http://{host}/"]
-allowed_hosts = ["{host}", "127.0.0.1:1"]
-render = "never"
-requests_per_second = 50.0
-""", encoding="utf-8")
+    write_portal_config(config, "flaky", f"http://{host}/", [host, "127.0.0.1:1"],
+                        requests_per_second=50.0)
     result = run_nianbao("crawl", "--config", str(config), "--data-dir", str(tmp_path),
                          "--no-progress")
     assert result.returncode == 0, result.stderr

@@ -15,7 +15,7 @@ import pytest
 
 from archive import read_record
 
-from .conftest import run_nianbao
+from .conftest import run_nianbao, write_portal_config
 
 
 @pytest.fixture(scope="module")
@@ -126,14 +126,8 @@ def test_challenge_without_browser_is_recorded_as_blocked(tmp_path):
     with DemoPortals() as demo:
         portal = demo.portal("demo-challenge")
         config = tmp_path / "portals.toml"
-        config.write_text(f"""
-[[portal]]
-name = "walled"
-start_urls = ["{portal.start_url}"]
-allowed_hosts = ["{portal.host}"]
-render = "never"
-requests_per_second = 50.0
-""", encoding="utf-8")
+        write_portal_config(config, "walled", portal.start_url, portal.host,
+                            requests_per_second=50.0)
         result = run_nianbao("crawl", "--config", str(config), "--data-dir", str(tmp_path),
                              "--no-progress")
         log = demo.request_log("demo-challenge")

@@ -8,7 +8,7 @@ import sqlite3
 
 from nianbao.demo.server import Resource, Site, SiteServer
 
-from .conftest import run_nianbao
+from .conftest import run_nianbao, write_portal_config
 
 
 def endless_site() -> Site:
@@ -36,14 +36,8 @@ def test_endless_pagination_is_bounded_and_reported(tmp_path):
     server.start()
     try:
         config = tmp_path / "portals.toml"
-        config.write_text(f"""[[portal]]
-name = "trap"
-start_urls = ["http://{server.host}/list/index.html"]
-allowed_hosts = ["{server.host}"]
-render = "never"
-max_pages = 12
-requests_per_second = 100.0
-""", encoding="utf-8")
+        write_portal_config(config, "trap", f"http://{server.host}/list/index.html", server.host,
+                            requests_per_second=100.0, max_pages=12)
         result = run_nianbao("crawl", "--config", str(config), "--data-dir", str(tmp_path),
                              "--no-progress")
         log = [t for _, t in server.site.request_log if t != "/robots.txt"]

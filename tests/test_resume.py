@@ -16,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from nianbao.demo.generated import serve_generated
 
-from .conftest import run_nianbao
+from .conftest import run_nianbao, write_portal_config
 
 
 def response_records(warc_dir: Path) -> list[tuple[str, str]]:
@@ -52,14 +52,8 @@ def test_kill_9_and_resume_without_duplicates(tmp_path):
     server, reports = serve_generated(63, n_reports=3, per_list=20)
     try:
         config = tmp_path / "portals.toml"
-        config.write_text(f"""
-[[portal]]
-name = "generated"
-start_urls = ["http://{server.host}/zwgk/ndbg/index.html"]
-allowed_hosts = ["{server.host}"]
-render = "never"
-requests_per_second = 25.0
-""", encoding="utf-8")
+        write_portal_config(config, "generated", f"http://{server.host}/zwgk/ndbg/index.html",
+                            server.host, requests_per_second=25.0)
         args = [sys.executable, "-m", "nianbao.cli", "crawl", "--config", str(config),
                 "--data-dir", str(tmp_path), "--no-progress"]
         first = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -113,14 +107,8 @@ def test_resume_replays_archived_responses_instead_of_fetching(tmp_path):
     server, reports = serve_generated(12, n_reports=2, per_list=5)
     try:
         config = tmp_path / "portals.toml"
-        config.write_text(f"""
-[[portal]]
-name = "generated"
-start_urls = ["http://{server.host}/zwgk/ndbg/index.html"]
-allowed_hosts = ["{server.host}"]
-render = "never"
-requests_per_second = 50.0
-""", encoding="utf-8")
+        write_portal_config(config, "generated", f"http://{server.host}/zwgk/ndbg/index.html",
+                            server.host, requests_per_second=50.0)
         first = run_nianbao("crawl", "--config", str(config), "--data-dir", str(tmp_path),
                             "--no-progress")
         assert first.returncode == 0, first.stderr

@@ -20,7 +20,7 @@ from nianbao.demo import load_seeds, render_report_html, report_title
 from scheduler.jobs import make_scheduler, sync_jobs
 from store import default_url
 
-from .conftest import run_nianbao
+from .conftest import run_nianbao, write_portal_config
 from .pages import PageServer
 from .test_schedule import shanghai
 
@@ -91,14 +91,8 @@ def test_sigterm_mid_crawl_stops_cleanly_and_the_next_run_completes(portal, tmp_
     data = tmp_path / "data"
     data.mkdir()
     config = tmp_path / "portals.toml"
-    config.write_text(f"""
-[[portal]]
-name = "slow"
-start_urls = ["http://{portal.host}/index.html"]
-allowed_hosts = ["{portal.host}"]
-render = "never"
-requests_per_second = 20.0
-""", encoding="utf-8")
+    write_portal_config(config, "slow", f"http://{portal.host}/index.html", portal.host,
+                        requests_per_second=20.0)
     db_url = default_url(data.resolve())
     # The service was last running in January 2025: its stored job has been due since
     # 3 February 2025, so starting it now must run the crawl at once, and once.
