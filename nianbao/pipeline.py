@@ -32,7 +32,6 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
         store = Store(settings["NIANBAO_DB_URL"])
-        _fast_commits(store)
         pipeline = cls(crawler, store,
                        settings.getint("NIANBAO_RUN_ID") or None,
                        settings.getdict("NIANBAO_PORTAL_IDS"))
@@ -128,19 +127,3 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         self.store.close()
-
-
-def _fast_commits(store: Store) -> None:
-    """crawler: SQLite in WAL mode with synchronous=NORMAL for the crawl's many small
-    commits (one fsync per checkpoint, not per commit). A killed process still loses no
-    committed row; only a power cut could lose the last few (the WARC files have them)."""
-    if store.engine.dialect.name != "sqlite":
-        return
-    from sqlalchemy import event
-
-    @event.listens_for(store.engine, "connect")
-    def _normal(dbapi_connection, _record) -> None:
-        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-    store.session.close()
-    store.engine.dispose()  # connections made from now on get the pragma
