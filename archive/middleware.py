@@ -64,10 +64,8 @@ class WarcArchiveMiddleware:
         latest = self.index.latest(request.url)
         if latest is None or not latest.status or latest.status not in ("200", "304"):
             return None
-        try:
-            stored = load_payload(self.writer.directory, latest.filename, latest.offset,
-                                  self.index)
-        except (OSError, LookupError):
+        stored = self._newest_capture(request.url)
+        if stored is None:
             return None
         validators = {k.lower(): v for k, v in stored.http_headers}
         if "etag" in validators:
@@ -102,15 +100,21 @@ class WarcArchiveMiddleware:
             exchange=exchange, response_record=response_record, request_record=request_record)
         return response
 
-    def _archived_response(self, request: Request, response: Response) -> Response | None:
-        """The archived capture a 304 confirmed, as the response the spider sees."""
-        refers_to = self.writer.index.latest(request.url)
-        if refers_to is None:
+    def _newest_capture(self, url: str):
+        """The newest archived capture of ``url`` (revisits read through), or None."""
+        latest = self.index.latest(url)
+        if latest is None:
             return None
         try:
-            stored = load_payload(self.writer.directory, refers_to.filename, refers_to.offset,
-                                  self.index)
+            return load_payload(self.writer.directory, latest.filename, latest.offset,
+                                self.index)
         except (OSError, LookupError):
+            return None
+
+    def _archived_response(self, request: Request, response: Response) -> Response | None:
+        """The archived capture a 304 confirmed, as the response the spider sees."""
+        stored = self._newest_capture(request.url)
+        if stored is None:
             return None
         # The archived 200's headers describe the archived body (still content-encoded),
         # so HttpCompressionMiddleware decodes it as it would a fresh one.

@@ -138,6 +138,17 @@ class _Builder:
             return self.decoy(target, what, published)
         return self.news_item(target, what, published)
 
+    def dated_items(self, folder: str, first_id: int, entries: tuple[tuple[str, str, str], ...]
+                    ) -> list[tuple[str, str, str]]:
+        """Publish (kind, what, published) entries at TRS-style dated paths
+        (``folder/YYYYMM/tYYYYMMDD_<id>.html``); returns (path, title, published)."""
+        published_items = []
+        for n, (kind, what, published) in enumerate(entries):
+            y, m, d = _date(published)
+            target = f"{folder}/{y}{m:02d}/t{y}{m:02d}{d:02d}_{first_id + n}.html"
+            published_items.append((target, self.item(kind, what, target, published), published))
+        return published_items
+
     def news_item(self, target: str, title: str, published: str) -> str:
         self.article(target, title, published, "".join(f"<p>{_esc(p)}</p>" for p in _NEWS_TEXT),
                      "区人社局")
@@ -405,15 +416,11 @@ class JsOnly(_Builder):
     def build(self) -> None:
         self.common()
         self.start_path = "/xxgk/ndbg/index.html"
-        entries = []
-        for n, (kind, what, published) in enumerate((
-                ("news", "区人社局开展劳动保障宣传", "2024-02-02"),
-                ("decoy", PLAN, "2024-03-12"),
-                ("report", "000", "2024-01-20"))):
-            y, m, d = _date(published)
-            target = f"/xxgk/ndbg/{y}{m:02d}/t{y}{m:02d}{d:02d}_{9100 + n}.html"
-            title = self.item(kind, what, target, published)
-            entries.append({"t": title, "u": target, "d": published})
+        entries = [{"t": title, "u": target, "d": published}
+                   for target, title, published in self.dated_items("/xxgk/ndbg", 9100, (
+                       ("news", "区人社局开展劳动保障宣传", "2024-02-02"),
+                       ("decoy", PLAN, "2024-03-12"),
+                       ("report", "000", "2024-01-20")))]
         self.add("/xxgk/ndbg/data/items.json", json.dumps(entries, ensure_ascii=False),
                  ctype="application/json; charset=utf-8")
         script = """<ul id="list"></ul>
@@ -450,15 +457,11 @@ class Challenge(_Builder):
         self.salt = int(hashlib.sha1(seed_material).hexdigest()[:6], 16)
         # The token only the page's script computes; the crawler never does.
         self.token = format(self.salt * 7 + 13, "x")
-        lis = []
-        for n, (kind, what, published) in enumerate((
-                ("report", "001", "2020-01-21"),
-                ("decoy", NOTICE, "2019-12-02"),
-                ("news", "区人社局开展就业服务", "2019-11-11"))):
-            y, m, d = _date(published)
-            target = f"/zwgk/ndbg/{y}{m:02d}/t{y}{m:02d}{d:02d}_{5500 + n}.html"
-            title = self.item(kind, what, target, published)
-            lis.append(f'<li><a href="{target}">{_esc(title)}</a></li>')
+        lis = [f'<li><a href="{target}">{_esc(title)}</a></li>'
+               for target, title, _ in self.dated_items("/zwgk/ndbg", 5500, (
+                   ("report", "001", "2020-01-21"),
+                   ("decoy", NOTICE, "2019-12-02"),
+                   ("news", "区人社局开展就业服务", "2019-11-11")))]
         self.add("/", self.page(self.site_name, f"<ul>{''.join(lis)}</ul>"))
 
     def challenge_page(self) -> bytes:
