@@ -24,6 +24,7 @@ from scrapy.responsetypes import responsetypes
 from . import signals as archive_signals
 from .index import ArchiveIndex
 from .reader import load_payload
+from .recovery import recover_open_files
 from .writer import BrowserCapture, HttpExchange, WarcFileWriter
 
 
@@ -37,8 +38,13 @@ class WarcArchiveMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchiveMiddleware:
         settings = crawler.settings
+        directory = Path(settings.get("ARCHIVE_DIR", "warc"))
+        # before the writer loads the index: a killed crawl's records join it
+        for recovered in recover_open_files(directory):
+            crawler.stats.inc_value("archive/recovered_files")
+            crawler.stats.inc_value("archive/recovered_records", recovered.records)
         writer = WarcFileWriter(
-            Path(settings.get("ARCHIVE_DIR", "warc")),
+            directory,
             prefix=settings.get("ARCHIVE_PREFIX", "nianbao"),
             max_file_size=settings.getint("ARCHIVE_MAX_FILE_SIZE", 1_000_000_000),
             warcinfo=settings.getdict("ARCHIVE_WARCINFO"),
@@ -62,12 +68,18 @@ class WarcArchiveMiddleware:
         if request.headers.get(b"If-None-Match") or request.headers.get(b"If-Modified-Since"):
             return None
         latest = self.index.latest(request.url)
-        if latest is None or not latest.status or latest.status not in ("200", "304"):
+        if latest is None:
+            return None
+        # a success, or a server-not-modified revisit (indexed without a status, as
+        # cdxj-indexer does: it has no HTTP block)
+        if latest.status not in ("200", "304") and not (
+                latest.record_type == "revisit" and latest.status is None):
             return None
         stored = self._newest_capture(request.url)
         if stored is None:
             return None
-        validators = {k.lower(): v for k, v in stored.http_headers}
+        # a server-not-modified revisit has no headers of its own: the original's apply
+        validators = {k.lower(): v for k, v in stored.http_headers or stored.payload_http}
         if "etag" in validators:
             request.headers[b"If-None-Match"] = validators["etag"]
         if "last-modified" in validators:

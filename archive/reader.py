@@ -51,8 +51,7 @@ def load_payload(directory: Path | str, warc_file: str, offset: int,
         record = next(iter(ArchiveIterator(fh)))
         headers = dict(record.rec_headers.headers)
         http = record.http_headers
-        status = int(http.get_statuscode()) if http is not None and record.rec_type in (
-            "response", "revisit") else None
+        status = status_of(record)
         http_headers = list(http.headers) if http is not None else []
         if record.rec_type != "revisit":
             raw = record.raw_stream.read()
@@ -69,6 +68,22 @@ def load_payload(directory: Path | str, warc_file: str, offset: int,
     orig = load_payload(directory, original.filename, original.offset, index)
     return StoredPayload(headers, status, http_headers, orig.raw, orig.decoded, orig.headers,
                          orig.payload_http)
+
+
+def status_of(record: ArcWarcRecord) -> int | None:
+    """The HTTP status a response or revisit record stands for.
+
+    A server-not-modified revisit is written without an HTTP block (see the writer), so its
+    status, 304, is what its profile says.
+    """
+    if record.rec_type not in ("response", "revisit"):
+        return None
+    http = record.http_headers
+    code = http.get_statuscode() if http is not None else None
+    if code:
+        return int(code)
+    profile = record.rec_headers.get_header("WARC-Profile") or ""
+    return 304 if profile.endswith("/server-not-modified") else None
 
 
 def read_record(directory: Path | str, warc_file: str, offset: int) -> tuple[dict, bytes]:

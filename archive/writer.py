@@ -288,7 +288,8 @@ class WarcFileWriter:
             exchange.url, "request", payload=io.BytesIO(exchange.request_body),
             length=len(exchange.request_body), http_headers=request_headers,
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
-        response_location = self._write_record(record, status=exchange.status, http=http)
+        indexed_status = None if record.http_headers is None else exchange.status
+        response_location = self._write_record(record, status=indexed_status, http=http)
         request_location = self._write_record(request)
         self._after_write()
         return response_location, request_location
@@ -306,6 +307,12 @@ class WarcFileWriter:
         extra = {**extra, "WARC-Refers-To": refers_id, "WARC-Truncated": "length"}
         if profile == SERVER_NOT_MODIFIED:
             del extra["WARC-Truncated"]  # nothing was left out: a 304 has no body
+            # An empty block: replay tools (pywb, wabac.js) take a revisit's own HTTP
+            # status and headers when it has any, and would replay the page as an empty
+            # "304 Not Modified"; without them they serve the original's headers and
+            # payload, which is what the server confirmed. The profile says the server
+            # answered 304; the validators it answered are in the request record.
+            http = None
         record = writer.create_revisit_record(url, digest or original.digest, original.url,
                                               refers_date, http_headers=http,
                                               warc_headers_dict=extra)

@@ -193,6 +193,8 @@ def test_revisits_only_against_records_of_closed_files(tmp_path):
     stored = load_payload(tmp_path, not_modified.warc_file, not_modified.offset)
     assert stored.status == 304 and stored.decoded == BODY
     assert stored.headers["WARC-Profile"].endswith("/revisit/server-not-modified")
+    # the 304's status line, no headers: replay tools then take the original's
+    assert stored.http_headers == [] and stored.payload_http == exchange().response_headers
     from archive.check import check_file
 
     for name in (first.warc_file, revisit.warc_file):

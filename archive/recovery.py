@@ -1,0 +1,80 @@
+"""Finish the WARC files a killed crawl left open.
+
+A crawl that dies (SIGKILL, power loss) leaves its current file under its ``.open`` name:
+every completed record is readable, the last one may be cut short, and none of them is in
+the index. The next writer on the directory finishes such a file the way ``close()`` would
+have: it cuts the unfinished tail, gives the file its final name and indexes its records,
+so they replay from the index and later crawls can revisit them. Database rows already
+name the final file name, so they resolve before and after.
+
+A file whose writer is still running (same host, process alive) is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from .index import merge_into_index, write_file_index
+from .reader import index_entries, scan_file
+from .writer import OPEN_SUFFIX
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecoveredFile:
+    path: Path  # the final name
+    records: int
+    dropped_bytes: int  # the unfinished record's bytes that were cut
+
+
+def recover_open_files(directory: Path | str) -> list[RecoveredFile]:
+    """Finish every ``.open`` WARC file in ``directory`` whose writer is gone."""
+    recovered = []
+    for path in sorted(Path(directory).glob("*.warc*" + OPEN_SUFFIX)):
+        if _writer_alive(path):
+            continue
+        recovered.append(_finish(path))
+    return recovered
+
+
+def _writer_alive(path: Path) -> bool:
+    """Whether the process named in the file name (``…-<pid>-<host>.warc.gz``) still runs."""
+    stem = path.name.removesuffix(OPEN_SUFFIX).split(".warc", 1)[0]
+    parts = stem.rsplit("-", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False  # not a name this writer gives: nobody is writing it
+    pid, host = int(parts[1]), parts[2]
+    if host != socket.gethostname().split(".")[0]:
+        # another machine's file on a shared disk: only that machine can tell
+        return True
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, another user's
+    return True
+
+
+def _finish(path: Path) -> RecoveredFile:
+    scan = scan_file(path)
+    dropped = scan.size - scan.complete_to
+    if dropped:
+        # The tail is part of a record that was never finished: no row names it and no
+        # reader can use it. Cutting it makes the file valid for every WARC tool.
+        with open(path, "r+b") as fh:
+            fh.truncate(scan.complete_to)
+            os.fsync(fh.fileno())
+    final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
+    os.replace(path, final)
+    merge_into_index(final.parent, write_file_index(final, index_entries(final)))
+    logger.warning("finished %s left open by a stopped crawl: %d complete records kept, "
+                   "%d bytes of an unfinished record cut", final.name, scan.records, dropped)
+    return RecoveredFile(final, scan.records, dropped)
