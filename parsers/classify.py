@@ -15,8 +15,9 @@ from .document import Document
 PARSED = "parsed"  # tables found and read
 NO_TABLE = "no-table"  # a report that prints no statistical table (values null, a note says why)
 IMAGE_ONLY = "image-only"  # a scan (图片版): pictures of pages, no text to read
+UNMAPPED_TEXT = "unmapped-text"  # a PDF whose fonts have no Unicode map: text unreadable
 NOT_A_REPORT = "not-a-report"
-STATUSES = (PARSED, NO_TABLE, IMAGE_ONLY, NOT_A_REPORT)
+STATUSES = (PARSED, NO_TABLE, IMAGE_ONLY, UNMAPPED_TEXT, NOT_A_REPORT)
 
 # What a document calls itself, at the end of its title.
 _OTHER_KIND = re.compile(
@@ -32,6 +33,8 @@ def classify(doc: Document, title: str | None, has_tables: bool) -> tuple[bool, 
     if title and _OTHER_KIND.search(title.strip()):
         return False, NOT_A_REPORT
     titled = bool(title and _REPORT_TITLE.search(title))
+    if doc.unmapped_text:
+        return True, UNMAPPED_TEXT  # what it is cannot be read, like a scan's
     if has_tables:
         return True, PARSED
     if doc.image_only:

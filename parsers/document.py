@@ -19,3 +19,4 @@ class Document:
     encoding_source: str | None = None  # "http" | "meta" | "bom" | "detected"
     notes: list[str] = field(default_factory=list)
     image_only: bool = False  # a scan: pictures of pages and (almost) no text
+    unmapped_text: bool = False  # a text layer whose fonts map no glyph to Unicode

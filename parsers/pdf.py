@@ -9,7 +9,10 @@ a blank cell is still a cell. Column positions are snapped to one set of x posit
 the whole document, so a table that runs across pages keeps its columns.
 
 A PDF with (almost) no text but with images is a scan: the document says so
-(``image_only``) and is not read as an empty report.
+(``image_only``) and is not read as an empty report. A PDF whose CJK fonts carry no
+Unicode map (no ``ToUnicode`` and no usable ``cmap``: pdfminer prints ``(cid:N)``, PDFium
+returns glyph numbers as characters) has no readable text either: PDFium flags every such
+character, and a document with many of them is ``unmapped_text``, never read for values.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from .values import parse_cell
 MAX_PAGES = 200  # annual reports run to 10-30 pages; more is not a report (or is hostile)
 MAX_CHARS = 400_000
 _TOL = 2.0  # points: lines closer than this are the same line
-_CID = re.compile(r"\(cid:\d+\)")
+UNMAPPED_SHARE = 0.05  # more characters than this without a Unicode mapping: unreadable
 
 
 class PdfError(ValueError):
@@ -60,6 +63,7 @@ class _Page:
     horizontal: list[tuple[float, float, float]]  # (y, x0, x1)
     vertical: list[tuple[float, float, float]]  # (x, y0, y1)
     images: int = 0
+    unmapped: int = 0  # characters PDFium could not map to Unicode
 
 
 @dataclass
@@ -89,11 +93,14 @@ def read_pdf(body: bytes) -> Document:
 def _read_page(page: pdfium.PdfPage) -> _Page:
     textpage = page.get_textpage()
     chars: list[_Char] = []
+    unmapped = 0
     try:
         for i in range(textpage.count_chars()):
             code = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
             if code in (0, 0xFFFE, 0xFFFF) or pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1:
                 continue
+            if pdfium_c.FPDFText_HasUnicodeMapError(textpage.raw, i) == 1:
+                unmapped += 1
             ch = chr(code)
             if ch.isspace():
                 continue
@@ -121,7 +128,7 @@ def _read_page(page: pdfium.PdfPage) -> _Page:
             horizontal += [(bottom, left, right), (top, left, right)]
             vertical += [(left, bottom, top), (right, bottom, top)]
     page.close()
-    return _Page(chars, horizontal, vertical, images)
+    return _Page(chars, horizontal, vertical, images, unmapped)
 
 
 def _cluster(values: list[float]) -> list[float]:
@@ -279,8 +286,12 @@ def _document(pages: list[_Page]) -> Document:
     doc = Document(kind="pdf", lines=lines, tokens=tokens)
     characters = sum(len(p.chars) for p in pages)
     doc.image_only = bool(pages) and characters < 20 * len(pages) and any(p.images for p in pages)
-    if _CID.search("".join(lines[:200])):
-        doc.notes.append("PDF text layer has unmapped (cid:N) glyphs")
+    unmapped = sum(p.unmapped for p in pages)
+    if characters and unmapped > UNMAPPED_SHARE * characters:
+        doc.unmapped_text = True
+        doc.notes.append(f"PDF text layer unreadable: {unmapped} of {characters} characters "
+                         "have no Unicode mapping (fonts without ToUnicode, pdfminer's "
+                         "(cid:N)); the values need OCR or the original file")
     doc.title = _title(lines)
     return doc
 
