@@ -96,7 +96,8 @@ class Report(Base):
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     published: Mapped[str | None] = mapped_column(String(10))
     format: Mapped[str | None] = mapped_column(String(10))
-    # parsed | no-table | image-only | unmapped-text (parsers.classify): how far the document could be read
+    # parsed | no-table | image-only | unmapped-text (parsers.classify): how far the
+    # document could be read
     status: Mapped[str] = mapped_column(String(20), index=True, default="parsed",
                                         server_default="parsed")
     document_type: Mapped[str] = mapped_column(String(10))
