@@ -94,7 +94,8 @@ def parse_document(body: bytes, *, content_type: str | None = None, name: str | 
 
 
 def build_report(doc: Document, hints: Hints | None = None) -> Report:
-    reading = read_tables(doc.tokens)
+    # Glyph numbers read as characters are not values, however table-like they look.
+    reading = read_tables([] if doc.unmapped_text else doc.tokens)
     is_report, status = classify(doc, title_of(doc, hints), bool(reading.values))
     meta = extract(doc, hints, locate=is_report)
     fmt = detect_format(reading.values)
@@ -118,7 +119,8 @@ def build_report(doc: Document, hints: Hints | None = None) -> Report:
         formats = set()
         keys = [k for k, spec in schema.keys.items() if len(spec.formats) == 2]
         keys = keys if reading.values else []
-    report.cells = {key: reading.values.get(key) or Cell.absent() for key in keys}
+    absent = Cell.absent()  # one shared (frozen) cell for every key the report does not print
+    report.cells = {key: reading.values.get(key) or absent for key in keys}
     if status == NO_TABLE:
         cell, note = narrative.received(doc.lines)
         if cell is not None:

@@ -45,28 +45,32 @@ def _instances(identity: dict, schema: Schema, present: set[str]):
 
 
 @lru_cache(maxsize=8)
-def _plan(formats: frozenset[str]) -> tuple[tuple[str, tuple, tuple, tuple], ...]:
-    """Every identity instance of the formats: (name, lhs keys, rhs keys, keys present)."""
+def _plan(formats: frozenset[str]) -> tuple[tuple[str, str, tuple, int], ...]:
+    """Every identity instance of the formats: (name, the total it checks, keys present,
+    how many of those keys are the left-hand side). A key the formats lack counts as 0."""
     schema = load_schema()
     present = set(schema.keys_for(formats))
     plan = []
     for identity in schema.identities:
         for lhs_keys, rhs_keys in _instances(identity, schema, present):
-            keys = tuple(k for k in lhs_keys + rhs_keys if k in present)
-            plan.append((identity["name"], tuple(lhs_keys), tuple(rhs_keys), keys))
+            lhs = tuple(k for k in lhs_keys if k in present)
+            keys = lhs + tuple(k for k in rhs_keys if k in present)
+            subject = lhs_keys[0] if len(lhs_keys) == 1 else rhs_keys[0]
+            plan.append((identity["name"], subject, keys, len(lhs)))
     return tuple(plan)
 
 
 def check(values: dict[str, Cell], formats: set[str]) -> list[CheckFailure]:
     """Failed identities. A blank counts as 0; an identity with every cell blank is skipped."""
+    printed = {key: cell.value for key, cell in values.items()}
     failures = []
-    for name, lhs_keys, rhs_keys, keys in _plan(frozenset(formats)):
-        numbers = {k: values[k].value for k in keys if k in values}
-        if all(v is None for v in numbers.values()):
+    for name, subject, keys, split in _plan(frozenset(formats)):
+        cells = list(map(printed.get, keys))  # None: blank, or a key the report lacks
+        if cells.count(None) == len(cells):
             continue
-        lhs = sum(numbers.get(k) or 0 for k in lhs_keys)
-        rhs = sum(numbers.get(k) or 0 for k in rhs_keys)
+        # filter(None, …) leaves out blanks (and zeros, which add nothing).
+        lhs = sum(filter(None, cells[:split]))
+        rhs = sum(filter(None, cells[split:]))
         if abs(lhs - rhs) > 1e-9:
-            subject = lhs_keys[0] if len(lhs_keys) == 1 else rhs_keys[0]
             failures.append(CheckFailure(name, subject, keys, lhs, rhs))
     return failures

@@ -14,9 +14,14 @@ from lxml import etree
 
 from .document import Document
 from .tables import Token
-from .text import clean
+from .text import clean_each
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Tag names built once. Children are reached with iterchildren: find/findall go through
+# ElementPath, which costs several times the lookup itself, for every cell.
+_P, _T, _TR, _TC = f"{W}p", f"{W}t", f"{W}tr", f"{W}tc"
+_TR_PR, _GRID_BEFORE = f"{W}trPr", f"{W}gridBefore"
+_TC_PR, _GRID_SPAN, _V_MERGE, _VAL = f"{W}tcPr", f"{W}gridSpan", f"{W}vMerge", f"{W}val"
 
 
 class DocxError(ValueError):
@@ -55,16 +60,15 @@ def read_docx(body: bytes) -> Document:
     except etree.XMLSyntaxError as exc:
         raise DocxError(f"broken DOCX document.xml: {exc}") from exc
     body_el = root.find(f"{W}body")
-    lines: list[str] = []
+    paragraphs: list[str] = []
     tokens: list[Token] = []
     if body_el is not None:
         for table_index, el in enumerate(body_el):
-            if el.tag == f"{W}p":
-                line = clean(_text(el))
-                if line:
-                    lines.append(line)
+            if el.tag == _P:
+                paragraphs.append(_text(el))
             elif el.tag == f"{W}tbl":
                 tokens.extend(_table_tokens(el, table_index))
+    lines = [line for line in clean_each(paragraphs) if line]
     doc = Document(kind="docx", lines=lines, tokens=tokens)
     doc.title = _title(lines)
     doc.image_only = images > 0 and not tokens and sum(map(len, lines)) < 40
@@ -72,25 +76,33 @@ def read_docx(body: bytes) -> Document:
 
 
 def _text(el: etree._Element) -> str:
-    return "".join(t.text or "" for t in el.iter(f"{W}t"))
+    return "".join(t.text or "" for t in el.iter(_T))
 
 
 def _val(el: etree._Element | None) -> str | None:
-    return None if el is None else el.get(f"{W}val")
+    return None if el is None else el.get(_VAL)
+
+
+def _child(el: etree._Element, tag: str) -> etree._Element | None:
+    """The first child with this tag: el.find(tag) without ElementPath's cost."""
+    return next(el.iterchildren(tag), None)
 
 
 def _table_tokens(table: etree._Element, table_index: int):
-    for r, tr in enumerate(table.iter(f"{W}tr")):
-        if tr.getparent() is not table:
-            continue
-        col = int(_val(tr.find(f"{W}trPr/{W}gridBefore")) or 0)
-        for tc in tr.findall(f"{W}tc"):
-            props = tc.find(f"{W}tcPr")
-            span = int(_val(props.find(f"{W}gridSpan")) or 1) if props is not None else 1
-            merge = props.find(f"{W}vMerge") if props is not None else None
+    # Rows are the table's own (a table nested in a cell is not read); r only has to tell
+    # the rows apart.
+    for r, tr in enumerate(table.iterchildren(_TR)):
+        # tr.find("w:trPr/w:gridBefore")
+        before = next((g for pr in tr.iterchildren(_TR_PR)
+                       for g in pr.iterchildren(_GRID_BEFORE)), None)
+        col = int(_val(before) or 0)
+        for tc in tr.iterchildren(_TC):
+            props = _child(tc, _TC_PR)
+            span = int(_val(_child(props, _GRID_SPAN)) or 1) if props is not None else 1
+            merge = _child(props, _V_MERGE) if props is not None else None
             # A vMerge without val="restart" continues the cell above: not a cell of its own.
             if merge is None or _val(merge) == "restart":
-                text = "".join(_text(p) for p in tc.findall(f"{W}p"))
+                text = "".join(t.text or "" for p in tc.iterchildren(_P) for t in p.iter(_T))
                 yield Token(text, (table_index, r), col, span)
             col += span
 

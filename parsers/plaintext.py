@@ -12,7 +12,7 @@ import re
 
 from .document import Document
 from .tables import Token
-from .text import clean
+from .text import clean_each
 
 _NOISE = re.compile(r"^[?？\s]*$")
 # Columns of a tab- or space-aligned row: a tab, or two or more spaces (ideographic too).
@@ -48,7 +48,7 @@ def read_text(text: str) -> Document:
             row += 1
     if not tabbed:
         tokens = [t for t in tokens if t[0].strip()]
-    lines = [line for line in (clean(t) for t, _row in tokens) if line]
+    lines = [line for line in clean_each([t for t, _row in tokens]) if line]
     cells: list[Token] = []
     for n, (t, row_id) in enumerate(tokens):
         parts = _cells(t)

@@ -73,6 +73,7 @@ class _Section:
         self.out = out
         self._columns: list[Column] = []
         self._index: dict[int, int | None] = {}  # grid column -> index in columns
+        self.gridded = False  # whether any header column has a grid position
         self.row: str | None = None
         self.filled: set[int] = set()
         self.row_identity: Hashable | None = None
@@ -84,19 +85,12 @@ class _Section:
     @columns.setter
     def columns(self, columns: list[Column]) -> None:
         self._columns, self._index = columns, {}
+        self.gridded = any(c.col is not None for c in columns)
 
     def add_column(self, column: Column) -> None:
         self._columns.append(column)
         self._index = {}
-
-    def gridded(self) -> bool:
-        """Whether the header columns have grid positions (cached like grid_index)."""
-        try:
-            return self._index[-1] is not None
-        except KeyError:
-            found = any(c.col is not None for c in self._columns)
-            self._index[-1] = 0 if found else None
-            return found
+        self.gridded = self.gridded or column.col is not None
 
     def grid_index(self, col: int) -> int | None:
         """The header column a grid column falls under (cached until the header changes)."""
@@ -123,7 +117,7 @@ class _Section:
             self.start_row(None)
 
     def column_order(self) -> list[Column]:
-        return self.columns
+        return self._columns
 
     def value(self, token: Token, cell: Cell) -> None:
         if self.row is None:
@@ -133,7 +127,7 @@ class _Section:
         columns = self.column_order()
         index = None
         col = token.col
-        if col is not None and columns is self._columns and self.gridded():
+        if col is not None and columns is self._columns and self.gridded:
             index = self.grid_index(col)
         elif col is not None and any(c.col is not None for c in columns):
             index = next((i for i, c in enumerate(columns) if c.covers(col)), None)
@@ -187,7 +181,7 @@ class _Applications(_Section):
 
     def column_order(self) -> list[Column]:
         if self.org_slot is None:
-            return self.columns
+            return self._columns
         return self.columns[: self.org_slot] + self.org_columns + self.columns[self.org_slot:]
 
     def label(self, token: Token, t: str) -> None:
@@ -287,11 +281,11 @@ class _Appeals(_Section):
         self._file(token, cell)
 
     def _file(self, token: Token, cell: Cell) -> None:
-        columns = self.column_order()
-        if token.col is None or not any(c.col is not None for c in columns):
+        columns = self.column_order()  # the header's own columns: grid_index applies
+        if token.col is None or not self.gridded:
             index = next((i for i in range(len(columns)) if i not in self.filled), None)
         else:
-            index = next((i for i, c in enumerate(columns) if c.covers(token.col)), None)
+            index = self.grid_index(token.col)
         if index is None or index in self.filled:
             return
         self.filled.add(index)
@@ -319,8 +313,8 @@ def read_tables(tokens: list[Token]) -> TableReading:
                 section = _SECTIONS[marker](out) if marker in _SECTIONS else None
         if section is None:
             continue
-        if token.row is not None:
-            section.new_grid_row(token.row)
+        if token.row is not None and token.row != section.row_identity:
+            section.new_grid_row(token.row)  # most cells share the row of the one before
         if cell is None:
             section.label(token, t)
         else:
