@@ -117,8 +117,7 @@ def build_report(doc: Document, hints: Hints | None = None) -> Report:
     else:
         # Tables with only rows both formats share: those keys, and nothing format-specific.
         formats = set()
-        keys = [k for k, spec in schema.keys.items() if len(spec.formats) == 2]
-        keys = keys if reading.values else []
+        keys = schema.shared_keys() if reading.values else []
     absent = Cell.absent()  # one shared (frozen) cell for every key the report does not print
     report.cells = {key: reading.values.get(key) or absent for key in keys}
     if status == NO_TABLE:
@@ -128,5 +127,7 @@ def build_report(doc: Document, hints: Hints | None = None) -> Report:
         if note:
             report.notes.append(note)
         report.notes.append("no statistical table in the document: values are null")
-    report.checks_failed = check(report.cells, formats or {"2019", "2021"})
+    # no cell, no identity to check (most documents a crawl reads are not reports)
+    report.checks_failed = check(report.cells, formats or {"2019", "2021"}) if report.cells \
+        else []
     return report

