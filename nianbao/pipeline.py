@@ -1,5 +1,8 @@
 """The Scrapy component that parses fetched documents and stores everything the crawl saw.
 
+Documents are parsed in a worker process (`nianbao.parsing`), so a slow PDF or a .doc's
+LibreOffice conversion never stalls the crawl; everything else happens on the event loop.
+
 It is both an item pipeline (documents and failures from the spider) and a listener for
 the archive's `exchange_archived` signal (one fetch row per archived response), so every
 stored report can be traced to the WARC record it was parsed from.
@@ -19,22 +22,27 @@ from archive.writer import HttpExchange, RecordLocation
 from crawler.items import DocumentItem, FailureItem
 from store import Store
 
+from .parsing import DEFAULT_TIMEOUT, ParserPool
+
 
 class StorePipeline:
     def __init__(self, crawler: Crawler, store: Store, run_id: int | None,
-                 portal_ids: dict[str, int]) -> None:
+                 portal_ids: dict[str, int], parser_pool: ParserPool | None = None) -> None:
         self.crawler = crawler
         self.store = store
         self.run_id = run_id
         self.portal_ids = portal_ids
+        self.parser_pool = parser_pool or ParserPool(processes=0)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
         store = Store(settings["NIANBAO_DB_URL"])
+        pool = ParserPool(settings.getint("NIANBAO_PARSE_PROCESSES", 1),
+                          settings.getfloat("NIANBAO_PARSE_TIMEOUT", DEFAULT_TIMEOUT))
         pipeline = cls(crawler, store,
                        settings.getint("NIANBAO_RUN_ID") or None,
-                       settings.getdict("NIANBAO_PORTAL_IDS"))
+                       settings.getdict("NIANBAO_PORTAL_IDS"), pool)
         crawler.signals.connect(pipeline.record_fetch, signal=exchange_archived)
         crawler.signals.connect(pipeline.record_archived, signal=resource_archived)
         return pipeline
@@ -79,19 +87,19 @@ class StorePipeline:
         self.crawler.signals.send_catch_log(document_parsed, url=item.url,
                                             record_id=item.warc_record_id, fields=fields)
 
-    def process_item(self, item):
+    async def process_item(self, item):
         if isinstance(item, FailureItem):
             self.store.add_error(self.run_id, item.url, item.stage, item.message)
         elif isinstance(item, DocumentItem):
-            self._parse_and_store(item)
+            await self._parse_and_store(item)
         return item
 
-    def _parse_and_store(self, item: DocumentItem) -> None:
+    async def _parse_and_store(self, item: DocumentItem) -> None:
         stats = self.crawler.stats
         hints = parsers.Hints(agency=item.agency_hint, title=item.link_text)
         try:
-            report = parsers.parse_document(item.body, content_type=item.content_type,
-                                            name=item.url, hints=hints)
+            report = await self.parser_pool.parse(item.body, content_type=item.content_type,
+                                                  name=item.url, hints=hints)
         except Exception as exc:  # noqa: BLE001 - any broken document is recorded, never fatal
             self.store.add_error(self.run_id, item.url, "parse", f"{type(exc).__name__}: {exc}")
             stats.inc_value(f"nianbao/errors/{item.portal}")
@@ -126,4 +134,5 @@ class StorePipeline:
                                            == parsers.PARSER_VERSION)) is not None
 
     def close_spider(self) -> None:
+        self.parser_pool.close()
         self.store.close()
