@@ -9,6 +9,9 @@
    behind the default level.
 3. Reparse: an archive of report documents (with the metadata records a crawl writes)
    parsed again into a fresh SQLite database by `nianbao reparse`'s code; prints reports/s.
+4. Re-crawl growth by page size: the same pages written twice, the second time as
+   revisits (identical payload, with their request records), as a share of the first
+   write; the per-URL cost of a re-crawl is fixed, so the share depends on page size.
 """
 
 from __future__ import annotations
@@ -59,6 +62,39 @@ def exchanges(count: int) -> list[HttpExchange]:
             request_body=b"", status=200, reason="OK", protocol="HTTP/1.1",
             response_headers=headers, response_body=body, ip_address="127.0.0.1"))
     return out
+
+
+def list_page(n: int) -> HttpExchange:
+    """A list page of the demo's size (~3 KB): twenty dated links to reports."""
+    items = "".join(f'<li><a href="/zwgk/ndbg/2024{m:02d}/t2024{m:02d}20_{n}{m}.html">区第{m}局'
+                    f'2023年政府信息公开工作年度报告</a><span>2024-01-{m + 9:02d}</span></li>'
+                    for m in range(1, 21))
+    body = (f"<html><head><meta charset='utf-8'><title>政府信息公开年报</title></head>"
+            f"<body><ul>{items}</ul></body></html>").encode()
+    return HttpExchange(
+        url=f"http://127.0.0.1:8000/zwgk/ndbg/index_{n}.html", method="GET",
+        request_target=f"/zwgk/ndbg/index_{n}.html",
+        request_headers=[("Host", "127.0.0.1:8000"), ("User-Agent", "nianbao-bench"),
+                         ("Accept-Encoding", "gzip, deflate")],
+        request_body=b"", status=200, reason="OK", protocol="HTTP/1.1",
+        response_headers=[("Server", "nginx"), ("Content-Type", "text/html; charset=utf-8"),
+                          ("Content-Length", str(len(body)))],
+        response_body=body, ip_address="127.0.0.1")
+
+
+def recrawl_growth(items: list[HttpExchange]) -> tuple[int, int]:
+    """(bytes of the first write, bytes the second adds, as revisits)."""
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp:
+        directory = Path(tmp)
+        sizes = []
+        for _ in range(2):
+            writer = WarcFileWriter(directory)
+            for exchange in items:
+                writer.write(exchange)
+            writer.close()
+            sizes.append(sum(p.stat().st_size for p in directory.glob("*.warc.gz")))
+        assert writer.counts.get("revisit") == len(items), writer.counts
+    return sizes[0], sizes[1] - sizes[0]
 
 
 def write_nianbao(directory: Path, items: list[HttpExchange], level: int = 6) -> int:
@@ -164,6 +200,16 @@ def main() -> None:
                                    ("9", best["level 9"])):
         print(f"  level {level}: {payload_mb / elapsed:7.1f} MB/s  {size:>10} bytes "
               f"({100 * size / our_size:5.1f}% of level 6)")
+    print("re-crawl growth (the same 60 URLs again, written as revisits with their requests):")
+    kinds = {"list page, ~3 KB (the demo's size)": [list_page(n) for n in range(60)],
+             "report page as HTML": items[0:180:3][:60],
+             "report page, gzip'd as sent": items[1:180:3][:60],
+             "report as DOCX": items[2:180:3][:60]}
+    for kind, pages in kinds.items():
+        first, added = recrawl_growth(pages)
+        print(f"  {kind:36s} {first / len(pages) / 1000:6.1f} KB a URL stored, "
+              f"re-crawl adds {added / len(pages):5.0f} bytes a URL = "
+              f"{100 * added / first:5.1f}% (target < 5%)")
     reports, elapsed = bench_reparse(args.reparse_documents)
     print(f"reparse: {reports} reports from the archive in {elapsed:.2f} s = "
           f"{reports / elapsed:.1f} reports/s")
