@@ -30,6 +30,19 @@ def seed_cases() -> list[SeedCase]:
     return cases
 
 
+def seed_as_word_and_pdf(directory: Path, index: int) -> tuple[object, bytes, bytes]:
+    """(seed, .docx, .pdf): a seed rendered by the demo's DOCX renderer, and LibreOffice's
+    PDF of that file (fonts embedded as subsets, as in the PDFs portals publish)."""
+    from nianbao.demo import load_seeds, render_report_docx
+    from parsers.legacy import convert
+
+    seed = load_seeds()[index]
+    docx = directory / f"seed-{index}.docx"
+    docx.write_bytes(render_report_docx(seed))
+    (pdf,) = convert([docx], "pdf", directory / "pdf")
+    return seed, docx.read_bytes(), pdf.read_bytes()
+
+
 def run_nianbao(*args: str, cwd: Path | None = None, timeout: int = 300,
                 env: dict | None = None) -> subprocess.CompletedProcess:
     """The real command line, in its own process (Scrapy's reactor runs once per process)."""

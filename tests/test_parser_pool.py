@@ -11,20 +11,16 @@ import pytest
 
 import parsers
 from nianbao.parsing import ParserGone, ParserPool
-from parsers.legacy import convert
+
+from .conftest import seed_as_word_and_pdf
 
 
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory):
-    from nianbao.demo import load_seeds, render_report_docx, render_report_html
+    from nianbao.demo import render_report_html
 
-    directory = tmp_path_factory.mktemp("pool")
-    seed = load_seeds()[1]
-    docx = directory / "report.docx"
-    docx.write_bytes(render_report_docx(seed))
-    (pdf,) = convert([docx], "pdf", directory / "pdf")
-    html = render_report_html(seed).encode("utf-8")
-    return seed, pdf.read_bytes(), docx.read_bytes(), html
+    seed, docx, pdf = seed_as_word_and_pdf(tmp_path_factory.mktemp("pool"), 1)
+    return seed, pdf, docx, render_report_html(seed).encode("utf-8")
 
 
 def workers() -> set[int]:

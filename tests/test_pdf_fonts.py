@@ -14,19 +14,16 @@ import pytest
 from pdfminer.high_level import extract_text
 
 import parsers
-from parsers.legacy import convert
+
+from .conftest import seed_as_word_and_pdf
 
 
 @pytest.fixture(scope="module")
 def seed_pdf(tmp_path_factory):
-    from nianbao.demo import load_seeds, render_report_docx, report_title
+    from nianbao.demo import report_title
 
-    directory = tmp_path_factory.mktemp("pdf-fonts")
-    seed = load_seeds()[0]
-    docx = directory / "seed.docx"
-    docx.write_bytes(render_report_docx(seed))
-    (pdf,) = convert([docx], "pdf", directory / "pdf")
-    return seed, report_title(seed), pdf.read_bytes()
+    seed, _docx, pdf = seed_as_word_and_pdf(tmp_path_factory.mktemp("pdf-fonts"), 0)
+    return seed, report_title(seed), pdf
 
 
 def without_unicode_maps(pdf: bytes) -> bytes:
