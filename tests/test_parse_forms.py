@@ -75,6 +75,22 @@ def test_encoding_is_decided_and_recorded(quirk, source):
     assert report.agency == spec.agency[0]
 
 
+def test_an_undeclared_big5_page_is_detected_as_big5():
+    """A traditional-script copy (a big5 gateway's page) that names no charset."""
+    from opencc import OpenCC
+
+    from nianbao.demo import load_seeds, render_report_html, report_title
+
+    seed = load_seeds()[2]
+    html = (f"<html><head><title>{report_title(seed)}</title></head><body>"
+            f"{render_report_html(seed)}</body></html>")
+    body = OpenCC("s2t").convert(html).encode("big5", errors="xmlcharrefreplace")
+    report = parsers.parse_document(body, content_type="text/html")
+    assert (report.encoding, report.encoding_source) == ("big5", "detected")
+    assert {k: v for k, v in report.values().items() if k in seed.values} == seed.values
+    assert report.agency == seed.agency
+
+
 # -- statuses ----------------------------------------------------------------------------
 
 
