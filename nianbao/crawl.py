@@ -63,6 +63,9 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
         "NIANBAO_RUN_ID": run_id,
         "NIANBAO_PORTAL_IDS": portal_ids,
         "NIANBAO_PROGRESS": progress,
+        # PDF and Word documents are parsed in worker processes (nianbao/parsing.py)
+        "NIANBAO_PARSE_PROCESSES": int(os.environ.get("NIANBAO_PARSE_PROCESSES", "1")),
+        "NIANBAO_PARSE_TIMEOUT": float(os.environ.get("NIANBAO_PARSE_TIMEOUT", "300")),
     })
     settings.update(extra_settings or {})
     for portal in portals:

@@ -56,6 +56,15 @@ def test_html_needs_no_worker(documents):
     assert report.is_report and pool._executor is None and not workers()
 
 
+def test_no_processes_parses_everything_on_the_loop(documents):
+    seed, pdf, _docx, _html = documents
+    pool = ParserPool(processes=0)
+    report = asyncio.run(pool.parse(pdf, name="report.pdf"))
+    assert report.status == "parsed" and pool._executor is None and not workers()
+    assert report.values()["applications.received.total"] == \
+        seed.values["applications.received.total"]
+
+
 def test_a_document_over_the_time_limit_is_cut_off_and_the_next_one_parses(documents):
     seed, pdf, _docx, _html = documents
     pool = ParserPool(processes=1, timeout=0.001)  # less than starting a worker takes
