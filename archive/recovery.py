@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,13 +43,16 @@ def recover_open_files(directory: Path | str) -> list[RecoveredFile]:
     return recovered
 
 
+# <prefix>-<crawl time>-<serial>-<pid>-<host>.warc[.gz]: the host may hold hyphens itself
+_NAME = re.compile(r"^.+-\d{14}-\d{5}-(?P<pid>\d+)-(?P<host>[^.]+)\.warc")
+
+
 def _writer_alive(path: Path) -> bool:
-    """Whether the process named in the file name (``…-<pid>-<host>.warc.gz``) still runs."""
-    stem = path.name.removesuffix(OPEN_SUFFIX).split(".warc", 1)[0]
-    parts = stem.rsplit("-", 2)
-    if len(parts) != 3 or not parts[1].isdigit():
+    """Whether the process named in the file name still runs (on this host)."""
+    match = _NAME.match(path.name)
+    if match is None:
         return False  # not a name this writer gives: nobody is writing it
-    pid, host = int(parts[1]), parts[2]
+    pid, host = int(match["pid"]), match["host"]
     if host != socket.gethostname().split(".")[0]:
         # another machine's file on a shared disk: only that machine can tell
         return True

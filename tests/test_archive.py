@@ -259,3 +259,40 @@ def test_a_partial_tail_is_skipped_and_reported(tmp_path):
         f"partial record after offset {locations[-1].offset}"]
     for location in locations[:2]:  # read back through the final name, as the db has it
         assert load_payload(tmp_path, location.warc_file, location.offset).decoded == BODY
+
+
+def test_recovery_finishes_files_of_dead_writers_only(tmp_path, monkeypatch):
+    import os
+    import socket
+
+    from archive import scan_file
+    from archive.index import read_index
+    from archive.recovery import recover_open_files
+
+    monkeypatch.setattr(socket, "gethostname", lambda: "ip-10-0-0-7.example")  # hyphens
+    writer = WarcFileWriter(tmp_path)
+    first, _ = writer.write(exchange("http://127.0.0.1:8000/a.html"))
+    writer.write(exchange("http://127.0.0.1:8000/b.html"))
+    writer._fh.flush()
+    ours = tmp_path / (first.warc_file + ".open")
+    assert "-ip-10-0-0-7.warc" in ours.name
+    assert recover_open_files(tmp_path) == []  # this process is writing it: left alone
+    assert ours.exists()
+
+    # the same bytes, named for a process that is gone, with a record cut short
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    dead = tmp_path / ours.name.replace(f"-{os.getpid()}-", f"-{gone}-")
+    size = ours.stat().st_size
+    dead.write_bytes(ours.read_bytes()[:size - 40])
+    writer._fh = None  # leave our own file as it is
+    (recovered,) = recover_open_files(tmp_path)
+    final = tmp_path / dead.name.removesuffix(".open")
+    assert recovered.path == final and not dead.exists() and final.exists()
+    # warcinfo, a's pair and b's response; b's request record was cut
+    assert recovered.records == 4 and recovered.dropped_bytes > 0
+    assert not scan_file(final).truncated
+    assert warcio_check(final).returncode == 0
+    assert sorted(e.url for e in read_index(tmp_path)) == [
+        "http://127.0.0.1:8000/a.html", "http://127.0.0.1:8000/b.html"]
+    assert ours.exists()  # still ours to close
