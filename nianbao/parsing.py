@@ -88,6 +88,9 @@ class ParserPool:
         executor, self._executor = self._executor, None
         if executor is None:
             return
+        # The pool's workers are the only multiprocessing children a crawl starts (the
+        # browser and LibreOffice are plain subprocesses), and the executor has no public
+        # way to stop a busy worker.
         stopped = multiprocessing.active_children()
         for process in stopped:
             process.kill()
