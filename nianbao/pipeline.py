@@ -114,10 +114,16 @@ class StorePipeline:
             # crawler: a resumed crawl replays a document it had stored before it was killed
             stats.inc_value(f"nianbao/reports/{item.portal}")
             return
-        report_id = self.store.add_report(report, url=item.url,
-                                          fetch_id=fetch.id if fetch else None,
-                                          portal_id=self.portal_ids.get(item.portal),
-                                          parser_version=parsers.PARSER_VERSION)
+        try:
+            report_id = self.store.add_report(report, url=item.url,
+                                              fetch_id=fetch.id if fetch else None,
+                                              portal_id=self.portal_ids.get(item.portal),
+                                              parser_version=parsers.PARSER_VERSION)
+        except Exception as exc:  # noqa: BLE001 - the crawl goes on; the row says what failed
+            self.store.add_error(self.run_id, item.url, "store",
+                                 f"{type(exc).__name__}: {exc}")
+            stats.inc_value(f"nianbao/errors/{item.portal}")
+            return
         self._archive_parse(item, {"is_report": True, "report_id": report_id,
                                    "agency": report.agency, "year": report.year})
         stats.inc_value(f"nianbao/reports/{item.portal}")

@@ -27,6 +27,16 @@ class Store:
         self.session = Session(self.engine, expire_on_commit=False)
         self._autocommit: Connection | None = None
 
+    def _commit(self) -> None:
+        """Commit, or roll back and re-raise: a failed write must not leave the session's
+        transaction (and SQLite's write lock, which the fetch rows' connection would wait
+        on) open for the next one."""
+        try:
+            self.session.commit()
+        except Exception:
+            self.session.rollback()
+            raise
+
     def close(self) -> None:
         if self._autocommit is not None:
             self._autocommit.close()
@@ -44,7 +54,7 @@ class Store:
     def start_run(self, command: str) -> int:
         run = models.CrawlRun(command=command)
         self.session.add(run)
-        self.session.commit()
+        self._commit()
         return run.id
 
     def finish_run(self, run_id: int, status: str, **counts: int) -> None:
@@ -52,7 +62,7 @@ class Store:
         run.status, run.finished_at = status, models.utcnow()
         for name, value in counts.items():
             setattr(run, name, value)
-        self.session.commit()
+        self._commit()
 
     def portal_id(self, name: str, start_urls: list[str], allowed_hosts: list[str],
                   agency: str | None = None) -> int:
@@ -61,7 +71,7 @@ class Store:
             portal = models.Portal(name=name)
             self.session.add(portal)
         portal.start_urls, portal.allowed_hosts, portal.agency = start_urls, allowed_hosts, agency
-        self.session.commit()
+        self._commit()
         return portal.id
 
     def add_fetch(self, **fields) -> int:
@@ -83,7 +93,7 @@ class Store:
     def add_error(self, run_id: int | None, url: str | None, stage: str, message: str) -> None:
         self.session.add(models.Error(crawl_run_id=run_id, url=url, stage=stage,
                                       message=message[:4000]))
-        self.session.commit()
+        self._commit()
 
     def add_report(self, report: parsers.Report, *, url: str | None, fetch_id: int | None,
                    portal_id: int | None, parser_version: str) -> int:
@@ -102,7 +112,7 @@ class Store:
                                                  keys=list(f.keys), lhs=f.lhs, rhs=f.rhs)
                              for f in report.checks_failed]
         self.session.add(row)
-        self.session.commit()
+        self._commit()
         return row.id
 
     # -- reading -----------------------------------------------------------------------

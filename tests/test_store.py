@@ -37,3 +37,31 @@ def test_report_round_trip_keeps_blank_apart_from_zero(tmp_path):
     assert exported["values"]["active.licensing.decisions"] is None
     assert exported["values"]["active.penalty.decisions"] == 21
     assert isinstance(exported["values"]["active.penalty.decisions"], int)
+
+
+def test_a_failed_write_leaves_the_database_writable(tmp_path):
+    """A report that cannot be stored (here: it cites a fetch row that does not exist) is
+    rolled back, so the next fetch row and error row go in at once."""
+    import time
+    from datetime import datetime
+
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    case = seed_cases()[0]
+    report = parsers.parse_document(case.path.read_bytes(), name=case.path.name)
+    with Store(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        with pytest.raises(IntegrityError):
+            store.add_report(report, url="http://127.0.0.1/r.html", fetch_id=999,
+                             portal_id=None, parser_version="test")
+        started = time.monotonic()
+        fetch_id = store.add_fetch(
+            crawl_run_id=None, portal_id=None, url="http://127.0.0.1/r.html", method="GET",
+            status=200, content_type="text/html", payload_digest="sha1:X", warc_file="f",
+            warc_offset=0, warc_length=1, warc_record_id="<urn:uuid:after>",
+            request_record_id=None, fetched_at=datetime(2026, 1, 1), record_type="response",
+            refers_to_record_id=None)
+        store.add_error(None, "http://127.0.0.1/r.html", "parse", "after a failed write")
+        assert time.monotonic() - started < 2  # no wait on a lock left behind
+        assert store.add_report(report, url="http://127.0.0.1/r.html", fetch_id=fetch_id,
+                                portal_id=None, parser_version="test") > 0
