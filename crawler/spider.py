@@ -184,6 +184,16 @@ class ReportSpider(scrapy.Spider):
     # -- responses ---------------------------------------------------------------------
 
     def parse(self, response: Response) -> Iterator[scrapy.Request | DocumentItem]:
+        if self.frontier is None:
+            yield from self._parse(response)
+            return
+        # One frontier transaction for what a page adds and settles: its new URLs are
+        # durable before any of them is scheduled, at one commit instead of one a URL.
+        with self.frontier.transaction():
+            outputs = list(self._parse(response))
+        yield from outputs
+
+    def _parse(self, response: Response) -> Iterator[scrapy.Request | DocumentItem]:
         portal = self.portals[response.meta["portal"]]
         kind = LinkKind(response.meta["kind"])
         key = response.meta.get("frontier_key")
