@@ -1,7 +1,8 @@
 """The Scrapy component that parses fetched documents and stores everything the crawl saw.
 
-Documents are parsed in a worker process (`nianbao.parsing`), so a slow PDF or a .doc's
-LibreOffice conversion never stalls the crawl; everything else happens on the event loop.
+PDF and Word documents are parsed in a worker process (`nianbao.parsing`), so a slow PDF
+or a .doc's LibreOffice conversion never stalls the crawl; HTML, text and everything else
+happen on the event loop.
 
 It is both an item pipeline (documents and failures from the spider) and a listener for
 the archive's `exchange_archived` signal (one fetch row per archived response), so every
