@@ -21,7 +21,7 @@ from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
-from .adapters import discover, recognised
+from .adapters import matching
 from .adapters.base import response_anchors
 from .challenge import CHALLENGE_STATUSES, is_challenge
 from .frontier import Entry, Frontier
@@ -235,10 +235,13 @@ class ReportSpider(scrapy.Spider):
             return
         depth = int(response.meta.get("depth", 0)) + 1
         followable = 0
-        adapted = bool(recognised(response))
-        for adapter, found in discover(response):
+        adapters = matching(response)
+        # On a page built by a known CMS the adapter knows where the list is: an empty one
+        # is empty, not built by script.
+        adapted = any(getattr(a, "platform", False) for a in adapters)
+        for adapter, found in ((a, f) for a in adapters for f in a.discover(response)):
             adapted = True
-            stats.inc_value(f"nianbao/adapter/{adapter}")
+            stats.inc_value(f"nianbao/adapter/{adapter.name}")
             followable += found.kind in _FOLLOW
             request = self._request(portal, found.url, found.kind, found.text, response.url,
                                     method=found.method, body=found.body,

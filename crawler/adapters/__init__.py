@@ -29,14 +29,18 @@ def recognised(response: TextResponse, adapters: Iterable[Adapter] = ADAPTERS) -
     return [a.name for a in adapters if getattr(a, "platform", False) and a.matches(response)]
 
 
+def matching(response: TextResponse, adapters: Iterable[Adapter] = ADAPTERS) -> list[Adapter]:
+    """The adapters that recognise the page."""
+    return [a for a in adapters if a.matches(response)]
+
+
 def discover(response: TextResponse, adapters: Iterable[Adapter] = ADAPTERS
              ) -> Iterator[tuple[str, Found]]:
     """(adapter name, found request) for every adapter that recognises the page."""
-    for adapter in adapters:
-        if adapter.matches(response):
-            for found in adapter.discover(response):
-                yield adapter.name, found
+    for adapter in matching(response, adapters):
+        for found in adapter.discover(response):
+            yield adapter.name, found
 
 
 __all__ = ["ADAPTERS", "Adapter", "AnnualColumnAdapter", "Found", "GkmlptAdapter",
-           "HanwebAdapter", "TrsAdapter", "discover", "recognised"]
+           "HanwebAdapter", "TrsAdapter", "discover", "matching", "recognised"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 
 from parsers.text import clean
@@ -23,6 +24,11 @@ _YEAR_FOLDER = re.compile(r"^(19|20)\d{2}\s*(年|年度)?$")
 _UNIT = re.compile(r"(局|委|办|院|所|街道|镇|乡|中心|办公室|政府|委员会|管委会|法院|检察院|站|队)$")
 _REPORTISH = re.compile(r"年度报告|年报")
 _YEAR = re.compile(r"(19|20)\d{2}")
+# What a column's name is printed in (compiled once: this runs on every HTML page).
+_TITLES = etree.XPath(
+    "//title/text() | //h1/text() | //h2/text()"
+    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' column-title ')]/text()",
+    smart_strings=False)
 
 
 class AnnualColumnAdapter:
@@ -33,9 +39,7 @@ class AnnualColumnAdapter:
             return False
         if response.meta.get("annual_level"):
             return True
-        title = " ".join(response.css("title::text, h1::text, h2::text, .column-title::text")
-                         .getall())
-        title = clean(title)
+        title = clean(" ".join(_TITLES(response.selector.root)))
         # A column has no year in its name; "…2023年政府信息公开工作年度报告" is one report.
         return bool(_COLUMN.search(title)) and not _YEAR.search(title)
 

@@ -30,7 +30,7 @@ _PROXY = re.compile(r"['\"]([^'\"\s]*?/dataproxy\.jsp)[^'\"]*['\"]", re.I)
 _DATA_OBJ = re.compile(r"data\s*:\s*\{([^{}]*)\}", re.S)
 _FIELD = re.compile(r"(\w+)\s*:\s*(?:'([^']*)'|\"([^\"]*)\"|([\w.\-/]+))")
 _NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>", re.S | re.I)
-_ANNUAL_MODULE = re.compile(r"xxgkAnnualReport\.jsp\?[^'\"<>\s]*area=", re.I)
+_HANWEB_PAGE = re.compile(r"<datastore|xxgkAnnualReport\.jsp\?[^'\"<>\s]*area=", re.I)
 FIRST_YEAR = 2008  # the disclosure regulations took effect in 2008: no earlier reports
 GROUP_PAGES = 3  # Hanweb's jpage asks for three pages of records at a time
 
@@ -40,8 +40,8 @@ class HanwebAdapter:
     name = "hanweb"
 
     def matches(self, response: TextResponse) -> bool:
-        text = response.text
-        return "<datastore" in text.lower() or bool(_ANNUAL_MODULE.search(text))
+        # One case-blind search, not a lowered copy of every page.
+        return bool(_HANWEB_PAGE.search(response.text))
 
     def discover(self, response: TextResponse) -> Iterator[Found]:
         text = response.text
