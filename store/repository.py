@@ -106,12 +106,23 @@ class Store:
             encoding_source=report.encoding_source, parser_version=parser_version,
             notes=report.notes,
         )
-        row.values = [models.ReportValue(key=k, value=c.value, raw=c.raw, status=c.status)
-                      for k, c in report.cells.items()]
-        row.checks_failed = [models.CheckFailure(identity=f.identity, key=f.key,
-                                                 keys=list(f.keys), lhs=f.lhs, rhs=f.rhs)
-                             for f in report.checks_failed]
-        self.session.add(row)
+        # The cells and failed checks go in as two bulk INSERTs rather than through the
+        # unit of work (~200 objects a report): 12 ms a report through the ORM, measured.
+        try:
+            self.session.add(row)
+            self.session.flush()  # the report's id, which its cells refer to
+            if report.cells:
+                self.session.execute(insert(models.ReportValue), [
+                    {"report_id": row.id, "key": k, "value": c.value, "raw": c.raw,
+                     "status": c.status} for k, c in report.cells.items()])
+            if report.checks_failed:
+                self.session.execute(insert(models.CheckFailure), [
+                    {"report_id": row.id, "identity": f.identity, "key": f.key,
+                     "keys": list(f.keys), "lhs": f.lhs, "rhs": f.rhs}
+                    for f in report.checks_failed])
+        except Exception:
+            self.session.rollback()
+            raise
         self._commit()
         return row.id
 
