@@ -151,19 +151,30 @@ class WarcArchiveMiddleware:
 def to_exchange(request: Request, response: Response) -> HttpExchange:
     parts = urlsplit(request.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    request_headers = [("Host", parts.netloc)] + _pairs(request.headers.items())
-    # Twisted keeps connection headers (Transfer-Encoding, Connection, Keep-Alive) out of
-    # the response and de-chunks the body; Scrapy adds Content-Length when the length was
-    # known. The writer drops any header left that does not hold for the stored body.
-    response_headers = _pairs(response.headers.items())
-    try:
-        reason = HTTPStatus(response.status).phrase
-    except ValueError:
-        reason = ""
+    # The heads as they crossed the wire, when the download handler kept them (see
+    # crawler.wire); each response pops its own, so a redirect or a retry never inherits
+    # the head of an earlier one.
+    wire = request.meta.pop("wire", None)
+    if wire is not None and wire.status == response.status:
+        request_headers = list(wire.request_headers)
+        response_headers = list(wire.response_headers)
+        protocol, reason = wire.protocol, wire.reason
+    else:
+        # Another handler (through a proxy): Twisted keeps connection headers
+        # (Transfer-Encoding, Connection, Keep-Alive) out of the response, de-chunks the
+        # body and re-cases names; Scrapy adds Content-Length when the length was known.
+        # The writer drops any header left that does not hold for the stored body.
+        request_headers = [("Host", parts.netloc)] + _pairs(request.headers.items())
+        response_headers = _pairs(response.headers.items())
+        protocol = response.protocol or "HTTP/1.1"
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = ""
     return HttpExchange(
         url=request.url, method=request.method, request_target=target,
         request_headers=request_headers, request_body=request.body or b"",
-        status=response.status, reason=reason, protocol=response.protocol or "HTTP/1.1",
+        status=response.status, reason=reason, protocol=protocol,
         response_headers=response_headers, response_body=response.body,
         ip_address=str(response.ip_address) if response.ip_address else None,
         fetched_at=datetime.now(UTC),

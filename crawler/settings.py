@@ -57,6 +57,9 @@ def crawl_settings(portals: list[Portal], *, warc_dir: str, version: str, contac
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
+        # HTTP/1.1 on the asyncio loop, keeping the heads verbatim for the archive
+        "DOWNLOAD_HANDLERS": {"http": "crawler.wire.WireDownloadHandler",
+                              "https": "crawler.wire.WireDownloadHandler"},
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.politeness.HostPortSlotMiddleware": 50,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

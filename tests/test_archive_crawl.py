@@ -44,8 +44,11 @@ class ChunkedHandler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = gzip.compress(CHUNKED_PAGE, mtime=0)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        # A reason phrase of its own and header names in the case some servers use: the
+        # archive must keep both as sent.
+        self.send_response(200, "Okay")
+        self.send_header("content-type", "text/html; charset=utf-8")
+        self.send_header("X-POWERED-by", "PHP/5.2.17")
         self.send_header("Content-Encoding", "gzip")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
@@ -140,6 +143,20 @@ def test_a_chunked_gzip_response_is_stored_as_sent_and_replays(recrawl):
     assert stored == gzip.compress(CHUNKED_PAGE, mtime=0)  # de-chunked, still gzip'd
     assert record.http_headers.get_header("Transfer-Encoding") is None
     assert record.http_headers.get_header("Content-Encoding") == "gzip"
+    # the head as sent: status line, names in their own case and order; the dropped
+    # Transfer-Encoding is named in a WARC header, Content-Length describes what is stored
+    assert record.http_headers.statusline == "200 Okay"
+    names = [name for name, _ in record.http_headers.headers]
+    assert names[:6] == ["Server", "Date", "content-type", "X-POWERED-by", "Content-Encoding",
+                         "Content-Length"], names
+    assert "Transfer-Encoding: chunked" in record.rec_headers.get_header(
+        "WARC-Nianbao-Transfer-Decoded")
+    (request,) = [r for _, r in all_records(recrawl.first_files)
+                  if r.rec_type == "request"
+                  and r.rec_headers.get_header("WARC-Target-URI") == recrawl.chunked_url]
+    request_head = [name for name, _ in request.http_headers.headers]
+    assert request_head[0] == "Host" and "User-Agent" in request_head
+    assert request.http_headers.protocol == "GET" and request.http_headers.statusline.startswith("/ HTTP/1.1")
     entry = next(e for e in read_index(recrawl.warc_dir)
                  if e.url == recrawl.chunked_url and e.record_type == "response")
     assert read_record(recrawl.warc_dir, entry.filename, entry.offset)[1] == CHUNKED_PAGE

@@ -95,3 +95,23 @@ def test_nianbao_demo_command(tmp_path):
     export = run_nianbao("export", "--data-dir", str(tmp_path), "--format", "csv")
     lines = export.stdout.splitlines()
     assert len(lines) == n_reports + 1 and lines[0].startswith("agency,province,city")
+
+
+def test_nianbao_demo_twice_makes_the_second_run_a_recrawl(tmp_path):
+    from collections import Counter
+
+    from archive import iter_records
+
+    def run() -> set:
+        before = set((tmp_path / "warc").glob("*.warc.gz"))
+        result = run_nianbao("demo", "--data-dir", str(tmp_path), "--no-progress",
+                             "--port", "8811")
+        assert result.returncode == 0, result.stderr
+        assert "not free" not in result.stderr  # the same ports both times
+        return set((tmp_path / "warc").glob("*.warc.gz")) - before
+
+    first, second = run(), run()
+    kinds = [Counter(r.rec_type for path in files for r in iter_records(path))
+             for files in (first, second)]
+    # the same URLs again: every response of the first run is a revisit in the second
+    assert kinds[1]["response"] == 0 and kinds[1]["revisit"] == kinds[0]["response"] > 0

@@ -1,0 +1,193 @@
+"""The wire download handler against a loopback server that answers byte for byte as
+scripted: heads kept verbatim, every body framing, keep-alive, and the failures a crawl
+must retry or record."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+)
+from scrapy.utils.test import get_crawler
+
+from crawler.wire import WireDownloadHandler
+
+PAGE = "政府信息公开工作年度报告".encode()
+
+SCRIPTS: dict[str, list[bytes]] = {
+    # status line and header names exactly as some servers send them
+    "/verbatim": [b"HTTP/1.1 200 Fine Thanks\r\ncontent-TYPE: text/html; charset=utf-8\r\n"
+                  b"X-Powered-By: PHP/5.2\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(PAGE) + PAGE],
+    "/chunked": [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                 b"5\r\n" + PAGE[:5] + b"\r\n",
+                 b"%x;ext=1\r\n" % (len(PAGE) - 5) + PAGE[5:] + b"\r\n0\r\nX-Trailer: t\r\n\r\n"],
+    "/continue": [b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"],
+    "/to-close": [b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + PAGE, b"CLOSE"],
+    "/cut": [b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + PAGE, b"CLOSE"],
+    "/big": [b"HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n"],
+    "/slow": [b"SLEEP"],
+    "/304": [b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n"],
+    "/close-after": [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                     b"CLOSE"],
+}
+
+
+class ScriptedServer:
+    """A TCP server on 127.0.0.1 answering each request with its path's script; it keeps
+    connections open (keep-alive) unless the script says CLOSE, and counts connections."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.heads: list[bytes] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        buffer = b""
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                self.heads.append(head)
+                path = head.split(b" ")[1].decode()
+                for part in SCRIPTS.get(path, [b"HTTP/1.1 404 Not Found\r\n"
+                                                b"Content-Length: 0\r\n\r\n"]):
+                    if part == b"CLOSE":
+                        return
+                    if part == b"SLEEP":
+                        threading.Event().wait(3)
+                        return
+                    conn.sendall(part)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def server():
+    s = ScriptedServer()
+    yield s
+    s.close()
+
+
+def download(*requests: Request, **settings):
+    handler = WireDownloadHandler(get_crawler(settings_dict=settings))
+
+    async def run():
+        try:
+            out = []
+            for request in requests:
+                try:
+                    out.append(await handler.download_request(request))
+                except Exception as exc:  # noqa: BLE001 - the test looks at which
+                    out.append(exc)
+            return out
+        finally:
+            await handler.close()
+
+    return asyncio.run(run())
+
+
+def test_heads_are_kept_as_they_crossed_the_wire(server):
+    request = Request(server.url("/verbatim"), headers={"User-Agent": "nianbao-test"})
+    (response,) = download(request)
+    assert response.status == 200 and response.body == PAGE
+    wire = request.meta["wire"]
+    assert (wire.protocol, wire.status, wire.reason) == ("HTTP/1.1", 200, "Fine Thanks")
+    assert wire.response_headers == [
+        ("content-TYPE", "text/html; charset=utf-8"), ("X-Powered-By", "PHP/5.2"),
+        ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("Content-Length", str(len(PAGE)))]
+    assert response.headers.getlist("Set-Cookie") == [b"a=1", b"b=2"]
+    # the request head recorded is the one the server received
+    sent = server.heads[0].decode().split("\r\n")
+    assert sent[0] == "GET /verbatim HTTP/1.1"
+    assert [f"{k}: {v}" for k, v in wire.request_headers] == sent[1:]
+    assert wire.request_headers[0] == ("Host", f"127.0.0.1:{server.port}")
+    assert str(response.ip_address) == "127.0.0.1"
+    assert request.meta["download_latency"] >= 0
+
+
+def test_chunked_interim_and_read_to_close_bodies(server):
+    chunked, interim, to_close = download(Request(server.url("/chunked")),
+                                          Request(server.url("/continue")),
+                                          Request(server.url("/to-close")))
+    assert chunked.body == PAGE  # de-chunked, the Transfer-Encoding header still there
+    assert chunked.headers.get("Transfer-Encoding") == b"chunked"
+    assert interim.status == 200 and interim.body == b"ok"
+    assert to_close.body == PAGE and to_close.protocol == "HTTP/1.0"
+
+
+def test_keep_alive_reuses_one_connection_until_the_server_closes_it(server):
+    urls = ["/verbatim", "/chunked", "/304", "/verbatim", "/close-after", "/verbatim"]
+    responses = download(*(Request(server.url(u)) for u in urls))
+    assert [r.status for r in responses] == [200, 200, 304, 200, 200, 200]
+    assert responses[2].body == b""  # a 304 has no body, and the connection goes on
+    # one connection for the first five; the server closed it after /close-after
+    assert server.connections == 2
+
+
+def test_a_connection_the_server_dropped_while_idle_is_replaced(server):
+    handler = WireDownloadHandler(get_crawler())
+
+    async def run():
+        first = await handler.download_request(Request(server.url("/verbatim")))
+        # the server drops the idle connection (as one does after its keep-alive timeout)
+        for connections in handler._idle.values():
+            for connection in connections:
+                connection.writer.transport.abort()
+        await asyncio.sleep(0.05)
+        second = await handler.download_request(Request(server.url("/verbatim")))
+        await handler.close()
+        return first, second
+
+    first, second = asyncio.run(run())
+    assert first.body == second.body == PAGE and server.connections == 2
+
+
+def test_failures_are_the_errors_scrapy_retries_or_records(server):
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    refused_url = f"http://127.0.0.1:{free.getsockname()[1]}/"
+    free.close()
+    cut, big, slow, refused = download(
+        Request(server.url("/cut")), Request(server.url("/big")),
+        Request(server.url("/slow"), meta={"download_timeout": 0.5}), Request(refused_url),
+        DOWNLOAD_MAXSIZE=1_000_000)
+    assert isinstance(cut, ResponseDataLossError)
+    assert isinstance(big, DownloadCancelledError) and "DOWNLOAD_MAXSIZE" in str(big)
+    assert isinstance(slow, DownloadTimeoutError)
+    assert isinstance(refused, DownloadConnectionRefusedError)
+
+
+def test_a_post_sends_its_body_with_its_length(server):
+    request = Request(server.url("/verbatim"), method="POST", body=b"startrecord=1&perpage=15")
+    (response,) = download(request)
+    assert response.status == 200
+    sent = server.heads[0].decode()
+    assert sent.startswith("POST /verbatim HTTP/1.1") and "Content-Length: 24" in sent
