@@ -94,6 +94,23 @@ def _header(headers: list[tuple[str, str]], name: str) -> str | None:
     return next((v for k, v in headers if k.lower() == name), None)
 
 
+class WireHeaders(StatusAndHeaders):
+    """An HTTP head written back as the bytes it was read from.
+
+    Header text is carried as latin-1 (which maps every byte to one character), so
+    encoding it as latin-1 gives the original bytes back; warcio would instead
+    percent-encode any value that is not ASCII — a GBK file name in a
+    ``Content-Disposition``, common on Chinese portals — and the record would no longer
+    hold what the server sent. Text from elsewhere (a browser's decoded headers) that is
+    not latin-1 is left to warcio's encoding."""
+
+    def compute_headers_buffer(self, header_filter=None) -> None:
+        try:
+            self.headers_buff = self.to_bytes(header_filter, encoding="latin-1")
+        except UnicodeEncodeError:
+            super().compute_headers_buffer(header_filter)
+
+
 def describe_stored_body(exchange: HttpExchange) -> HttpExchange:
     """The exchange with HTTP headers that describe the body as it will be stored.
 
@@ -244,8 +261,8 @@ class WarcFileWriter:
         writer = self._ensure_open()
         date = warc_date(exchange.fetched_at)
         body = exchange.response_body
-        http = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(),
-                                exchange.response_headers, protocol=exchange.protocol)
+        http = WireHeaders(f"{exchange.status} {exchange.reason}".strip(),
+                           exchange.response_headers, protocol=exchange.protocol)
         extra = {"WARC-Date": date}
         if exchange.ip_address:
             extra["WARC-IP-Address"] = exchange.ip_address
@@ -281,8 +298,9 @@ class WarcFileWriter:
                 exchange.url, "response", payload=io.BytesIO(body), length=len(body),
                 http_headers=http, warc_headers_dict=extra)
         response_id = record.rec_headers.get_header("WARC-Record-ID")
-        request_headers = StatusAndHeaders(
-            f"{exchange.method} {exchange.request_target} {exchange.protocol}",
+        # Scrapy's handler and ours both send HTTP/1.1, whatever the server answers in.
+        request_headers = WireHeaders(
+            f"{exchange.method} {exchange.request_target} HTTP/1.1",
             exchange.request_headers, is_http_request=True)
         request = writer.create_warc_record(
             exchange.url, "request", payload=io.BytesIO(exchange.request_body),

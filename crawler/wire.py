@@ -156,7 +156,9 @@ class WireDownloadHandler(BaseDownloadHandler):
         request.meta["wire"] = WireHead(sent_headers, protocol, status, reason, headers)
         scrapy_headers = Headers()
         for name, value in headers:
-            scrapy_headers.appendlist(name, value)
+            # as bytes: Scrapy would encode text as UTF-8, and a GBK file name in a
+            # Content-Disposition must reach the spider as the server sent it
+            scrapy_headers.appendlist(name.encode("latin-1"), value.encode("latin-1"))
         cls = responsetypes.from_args(headers=scrapy_headers, url=request.url, body=body)
         return cls(url=request.url, status=status, headers=scrapy_headers, body=body,
                    request=request, ip_address=connection.ip_address, protocol=protocol)

@@ -51,6 +51,20 @@ def test_exchange_is_a_linked_request_response_pair(tmp_path):
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+def test_a_non_ascii_header_is_stored_as_the_bytes_sent(tmp_path):
+    # a GBK file name, as many Chinese portals send it, carried as latin-1 text
+    sent = 'attachment; filename="年度报告.doc"'.encode("gbk")
+    headers = [("Content-Type", "application/msword"), ("Content-Disposition",
+               sent.decode("latin-1")), ("Content-Length", str(len(BODY)))]
+    writer = WarcFileWriter(tmp_path)
+    response, _ = writer.write(exchange(headers=headers))
+    writer.close()
+    raw = gzip.decompress((tmp_path / response.warc_file).read_bytes())
+    assert b"\r\nContent-Disposition: " + sent + b"\r\n" in raw  # not %-encoded
+    check = warcio_check(tmp_path / response.warc_file)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
 def test_content_encoded_body_is_stored_as_sent_and_replays_decoded(tmp_path):
     compressed = gzip.compress(BODY)
     writer = WarcFileWriter(tmp_path)

@@ -156,7 +156,8 @@ def test_a_chunked_gzip_response_is_stored_as_sent_and_replays(recrawl):
                   and r.rec_headers.get_header("WARC-Target-URI") == recrawl.chunked_url]
     request_head = [name for name, _ in request.http_headers.headers]
     assert request_head[0] == "Host" and "User-Agent" in request_head
-    assert request.http_headers.protocol == "GET" and request.http_headers.statusline.startswith("/ HTTP/1.1")
+    assert (request.http_headers.protocol, request.http_headers.statusline) == (
+        "GET", "/ HTTP/1.1")
     entry = next(e for e in read_index(recrawl.warc_dir)
                  if e.url == recrawl.chunked_url and e.record_type == "response")
     assert read_record(recrawl.warc_dir, entry.filename, entry.offset)[1] == CHUNKED_PAGE

@@ -26,6 +26,8 @@ SCRIPTS: dict[str, list[bytes]] = {
     # status line and header names exactly as some servers send them
     "/verbatim": [b"HTTP/1.1 200 Fine Thanks\r\ncontent-TYPE: text/html; charset=utf-8\r\n"
                   b"X-Powered-By: PHP/5.2\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+                  b"Content-Disposition: attachment; filename=" + "年报.doc".encode("gbk") +
+                  b"\r\n"
                   b"Content-Length: %d\r\n\r\n" % len(PAGE) + PAGE],
     "/chunked": [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
                  b"5\r\n" + PAGE[:5] + b"\r\n",
@@ -122,8 +124,14 @@ def test_heads_are_kept_as_they_crossed_the_wire(server):
     assert (wire.protocol, wire.status, wire.reason) == ("HTTP/1.1", 200, "Fine Thanks")
     assert wire.response_headers == [
         ("content-TYPE", "text/html; charset=utf-8"), ("X-Powered-By", "PHP/5.2"),
-        ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("Content-Length", str(len(PAGE)))]
+        ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
+        ("Content-Disposition", "attachment; filename=" + "年报.doc".encode("gbk").decode(
+            "latin-1")),
+        ("Content-Length", str(len(PAGE)))]
     assert response.headers.getlist("Set-Cookie") == [b"a=1", b"b=2"]
+    # bytes as sent (Scrapy would have made UTF-8 of text)
+    assert response.headers["Content-Disposition"] == (
+        b"attachment; filename=" + "年报.doc".encode("gbk"))
     # the request head recorded is the one the server received
     sent = server.heads[0].decode().split("\r\n")
     assert sent[0] == "GET /verbatim HTTP/1.1"
