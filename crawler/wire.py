@@ -158,7 +158,8 @@ class WireDownloadHandler(BaseDownloadHandler):
         for name, value in headers:
             # as bytes: Scrapy would encode text as UTF-8, and a GBK file name in a
             # Content-Disposition must reach the spider as the server sent it
-            scrapy_headers.appendlist(name.encode("latin-1"), value.encode("latin-1"))
+            scrapy_headers.appendlist(name.strip().encode("latin-1"),
+                                      value.encode("latin-1"))
         cls = responsetypes.from_args(headers=scrapy_headers, url=request.url, body=body)
         return cls(url=request.url, status=status, headers=scrapy_headers, body=body,
                    request=request, ip_address=connection.ip_address, protocol=protocol)
@@ -169,7 +170,7 @@ class WireDownloadHandler(BaseDownloadHandler):
         can carry another request."""
         fields = {}
         for name, value in headers:
-            fields.setdefault(name.lower(), value)
+            fields.setdefault(name.strip().lower(), value)
         connection = fields.get("connection", "").lower()
         keep_alive = ("close" not in connection if protocol == "HTTP/1.1"
                       else "keep-alive" in connection)
@@ -263,34 +264,48 @@ def _request_head(request: Request, parts) -> tuple[bytes, list[tuple[str, str]]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), headers
 
 
+async def _read_line(reader: asyncio.StreamReader) -> str:
+    """One line without its ending: CRLF, or a bare LF as old servers send (browsers and
+    Twisted accept both)."""
+    try:
+        line = await reader.readuntil(b"\n")
+    except asyncio.LimitOverrunError as exc:
+        raise DownloadFailedError(f"a response line over {MAX_HEAD} bytes") from exc
+    return line.rstrip(b"\r\n").decode("latin-1")
+
+
 async def _read_head(reader: asyncio.StreamReader
                      ) -> tuple[str, int, str, list[tuple[str, str]]]:
+    """The status line's parts and the header lines: names as sent (a stray space before
+    the colon included, which strict parsers such as h11 reject and portals do send),
+    values without the surrounding whitespace."""
     while True:
-        try:
-            raw = await reader.readuntil(b"\r\n\r\n")
-        except asyncio.LimitOverrunError as exc:
-            raise DownloadFailedError(f"a response head over {MAX_HEAD} bytes") from exc
-        lines = raw.decode("latin-1").split("\r\n")
-        status_line = lines[0].split(" ", 2)
+        first = await _read_line(reader)
+        while not first:  # a stray line ending left after the previous response
+            first = await _read_line(reader)
+        status_line = first.split(" ", 2)
         if len(status_line) < 2 or not status_line[0].startswith("HTTP/"):
-            raise DownloadFailedError(f"not an HTTP response: {lines[0][:80]!r}")
+            raise DownloadFailedError(f"not an HTTP response: {' '.join(status_line)[:80]!r}")
         try:
             status = int(status_line[1])
         except ValueError:
-            raise DownloadFailedError(f"bad status line: {lines[0][:80]!r}") from None
-        if 100 <= status < 200 and status != 101:
-            continue  # an interim response (100 Continue, 103 Early Hints)
-        headers = []
-        for line in lines[1:]:
-            if not line:
-                continue
+            raise DownloadFailedError(f"bad status line: {' '.join(status_line)[:80]!r}"
+                                      ) from None
+        headers: list[tuple[str, str]] = []
+        size = 0
+        while line := await _read_line(reader):
+            size += len(line)
+            if size > MAX_HEAD:
+                raise DownloadFailedError(f"a response head over {MAX_HEAD} bytes")
             if line[0] in " \t" and headers:  # an obsolete folded continuation line
                 name, value = headers[-1]
                 headers[-1] = (name, f"{value} {line.strip()}")
                 continue
             name, sep, value = line.partition(":")
             if sep:
-                headers.append((name.strip(), value.strip()))
+                headers.append((name, value.strip()))
+        if 100 <= status < 200 and status != 101:
+            continue  # an interim response (100 Continue, 103 Early Hints)
         reason = status_line[2] if len(status_line) > 2 else ""
         return status_line[0], status, reason, headers
 
@@ -298,18 +313,18 @@ async def _read_head(reader: asyncio.StreamReader
 async def _read_chunked(reader: asyncio.StreamReader, url: str, maxsize: int) -> bytes:
     body = bytearray()
     while True:
-        size_line = await reader.readuntil(b"\r\n")
+        size_line = await _read_line(reader)
         try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
+            size = int(size_line.split(";", 1)[0].strip(), 16)
         except ValueError:
             raise ResponseDataLossError(f"{url}: a bad chunk size {size_line[:40]!r}") from None
         if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":
+            while await _read_line(reader):
                 pass  # trailer fields: not kept (the archive stores the body de-chunked)
             return bytes(body)
         _check_size(url, len(body) + size, maxsize)
         body += await reader.readexactly(size)
-        await reader.readexactly(2)
+        await _read_line(reader)  # the chunk's own line ending
 
 
 async def _read_to_close(reader: asyncio.StreamReader, url: str, maxsize: int) -> bytes:

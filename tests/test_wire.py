@@ -37,6 +37,8 @@ SCRIPTS: dict[str, list[bytes]] = {
     "/cut": [b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + PAGE, b"CLOSE"],
     "/big": [b"HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n"],
     "/slow": [b"SLEEP"],
+    # bare LF line endings and a space before the colon, as some old servers send
+    "/old-server": [b"HTTP/1.1 200 OK\nContent-Type : text/plain\nContent-Length: 2\n\nok"],
     "/304": [b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n"],
     "/close-after": [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
                      b"CLOSE"],
@@ -149,6 +151,13 @@ def test_chunked_interim_and_read_to_close_bodies(server):
     assert chunked.headers.get("Transfer-Encoding") == b"chunked"
     assert interim.status == 200 and interim.body == b"ok"
     assert to_close.body == PAGE and to_close.protocol == "HTTP/1.0"
+
+
+def test_heads_strict_parsers_reject_are_read_and_kept(server):
+    request = Request(server.url("/old-server"))
+    (response,) = download(request)
+    assert response.body == b"ok" and response.headers["Content-Type"] == b"text/plain"
+    assert request.meta["wire"].response_headers[0] == ("Content-Type ", "text/plain")
 
 
 def test_keep_alive_reuses_one_connection_until_the_server_closes_it(server):
