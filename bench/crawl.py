@@ -2,7 +2,8 @@
 
 (a) pages/s of a full nianbao crawl (frontier, archive, parse, store) of a generated local
     site of 2,000 pages, against a bare Scrapy spider fetching the same pages with the same
-    per-host politeness (one request at a time, no delay); target ratio ≥ 0.7;
+    per-host politeness (one request at a time, no delay), each with its own download
+    handler (Scrapy's Twisted client; nianbao's crawler.wire); target ratio ≥ 0.7;
 (b) 50 local hosts (ports on 127.0.0.1), each limited to 2 requests/s: aggregate
     throughput against the 100 requests/s limit (target ≥ 85 %), and the fastest any one
     host was asked (must stay ≤ its limit);
