@@ -173,6 +173,8 @@ class ReportSpider(scrapy.Spider):
             full["browser_capture"] = None  # the archive then leaves the request unconditional
         if not portal.options.get("obey_robots", True):
             full["dont_obey_robotstxt"] = True
+        if "timeout" in portal.options:
+            full["download_timeout"] = float(portal.options["timeout"])
         headers = None
         if method == "POST":
             headers = {"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",

@@ -18,8 +18,9 @@ _FIELDS = {
     "name": str, "start_urls": list, "allowed_hosts": list, "agency": str, "render": str,
     "max_pages": int, "requests_per_second": (int, float),
     "schedule": str,  # crontab line for `nianbao schedule` (scheduler.jobs)
-    # crawler options (Portal.options): robots.txt override (logged), link-depth bound
-    "obey_robots": bool, "max_depth": int,
+    # crawler options (Portal.options): robots.txt override (logged), link-depth bound,
+    # seconds a request may take (Scrapy's DOWNLOAD_TIMEOUT, 60, otherwise)
+    "obey_robots": bool, "max_depth": int, "timeout": (int, float),
 }
 _BOOLEAN = {"obey_robots"}
 _REQUIRED = ("name", "start_urls", "allowed_hosts")
@@ -73,10 +74,13 @@ def parse_config(text: str, source: str = "<config>") -> list[Portal]:
             allowed_hosts=tuple(table["allowed_hosts"]), agency=table.get("agency"),
             render=render, max_pages=table.get("max_pages", 2000),
             requests_per_second=float(table.get("requests_per_second", 1.0)),
-            # optional keys the crawler (obey_robots, max_depth) and the scheduler read
-            options={k: table[k] for k in ("obey_robots", "max_depth", "schedule")
+            # optional keys the crawler (obey_robots, max_depth, timeout) and the scheduler
+            # read
+            options={k: table[k] for k in ("obey_robots", "max_depth", "timeout", "schedule")
                      if k in table},
         )
+        if portal.options.get("timeout", 1) <= 0:
+            raise ConfigError(f"{where}: timeout must be positive")
         if portal.max_pages < 1 or portal.requests_per_second <= 0:
             raise ConfigError(f"{where}: max_pages and requests_per_second must be positive")
         for url in portal.start_urls:

@@ -45,6 +45,8 @@ def test_unknown_key_names_key_and_line():
     (("allowed_hosts = [\"www.dongli.gov.cn\"]", "allowed_hosts = [\"other.gov.cn\"]"),
      "not on its allowed_hosts"),
     (("max_pages = 50", "max_pages = \"many\""), "wrong type"),
+    (("max_pages = 50", "max_pages = 50\ntimeout = 0"), "timeout must be positive"),
+    (("max_pages = 50", "max_pages = 50\ntimeout = \"1m\""), "wrong type"),
     (("[[portal]]", "[[portals]]"), "unknown key 'portals'"),
     (("name = \"dongli\"", "name = "), "invalid TOML"),
 ])
