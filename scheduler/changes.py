@@ -1,13 +1,14 @@
 """Change detection: what each finished crawl run saw of each report, against what came before.
 
-A report's identity is its agency and year. Each crawl run of a portal is compared, in run
-order, with the change log so far (``report_change``, append-only): a report seen for the
-first time is **new**; one whose values (or, with equal values, whose document bytes) differ
-from its last version is **revised**; one that was removed and is seen again has
-**reappeared**; one is **removed** when its URL answers 404/410, or when it is no longer
-listed on a crawl of its portal that completed without errors and without hitting the page
-limit. A failed or partial crawl never removes anything. Every version a change names is a
-report row, and its fetch row locates the WARC record it was parsed from.
+A report's identity is its agency and year, followed portal by portal. Each crawl run of a
+portal is compared, in run order, with that portal's change log so far (``report_change``,
+append-only): a report seen for the first time is **new**; one whose values (or, with
+equal values, whose document bytes) differ from its last version is **revised**; one that
+was removed and is seen again has **reappeared**; one is **removed** when its URL answers
+404/410, or when it is no longer listed on a crawl of its portal that completed without
+errors and without hitting the page limit. A failed or partial crawl never removes
+anything. Every version a change names is a report row, and its fetch row locates the
+WARC record it was parsed from.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class _Current:
 
 def _detect(session: Session, run_portal: CrawlRunPortal) -> Iterator[ReportChange]:
     run_id, portal_id = run_portal.crawl_run_id, run_portal.portal_id
-    current = _current_state(session)
+    current = _current_state(session, portal_id)
     seen = _observed(session, [run_id], portal_id)
 
     for identity, reports in sorted(seen.items()):
@@ -133,7 +134,7 @@ def _detect(session: Session, run_portal: CrawlRunPortal) -> Iterator[ReportChan
         return
     seen_in_chain = set(_observed(session, [r.crawl_run_id for r in chain], portal_id))
     for identity, state in sorted(present.items()):
-        if state.change.portal_id == portal_id and identity not in seen_in_chain:
+        if identity not in seen_in_chain:
             yield _removed(identity, state, run_id, portal_id,
                            "no longer listed (crawl completed without errors)")
 
@@ -145,8 +146,13 @@ def _removed(identity: Identity, state: _Current, run_id: int, portal_id: int,
                         report_id=state.change.report_id, reason=reason)
 
 
-def _current_state(session: Session) -> dict[Identity, _Current]:
+def _current_state(session: Session, portal_id: int) -> dict[Identity, _Current]:
+    """Each identity's last logged change on this portal. Per portal: the same report is
+    often published on several (a district's portal and the agency's own site), each copy
+    in its own page, and compared across portals every crawl would log a text-only
+    revision back and forth."""
     last = (select(func.max(ReportChange.id))
+            .where(ReportChange.portal_id == portal_id)
             .group_by(ReportChange.agency, ReportChange.year))
     rows = session.scalars(select(ReportChange).where(ReportChange.id.in_(last)))
     return {(c.agency, c.year): _Current(c) for c in rows}

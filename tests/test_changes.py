@@ -162,3 +162,29 @@ def test_changes_text_and_filters(history):
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["changes"] for r in reversed(rows)] == [2, 3, 0, 0, 1, 1]
     assert all(r["finished_at"] and r["status"] == "completed" for r in rows)
+
+
+def test_a_report_on_two_portals_is_followed_on_each_without_flip_flopping(tmp_path):
+    """The same report on two portals (each its own page): new on each the first time, and
+    an unchanged second crawl logs nothing, rather than a text-only revision each way."""
+    pages = {"/robots.txt": (200, b"User-agent: *\nAllow: /\n"),
+             "/index.html": (200, listing([("/art/x.html", report_title(X))], None))}
+    with PageServer({**pages, "/art/x.html": (200, report_page(X))}) as one, \
+            PageServer({**pages, "/art/x.html": (200, report_page(X) + b"<!-- copy -->")}) as two:
+        config = tmp_path / "portals.toml"
+        text = ""
+        for name, server in (("district", one), ("agency", two)):
+            write_portal_config(config, name, f"http://{server.host}/index.html", server.host)
+            text += config.read_text(encoding="utf-8")
+        config.write_text(text, encoding="utf-8")
+        runs = []
+        for _ in range(2):
+            crawled = run_nianbao("crawl", "--config", str(config), "--data-dir",
+                                  str(tmp_path), "--no-progress")
+            assert crawled.returncode == 0, crawled.stderr
+            out = run_nianbao("changes", "--data-dir", str(tmp_path), "--format", "jsonl")
+            runs.append([json.loads(line) for line in out.stdout.splitlines()])
+    first, second = runs
+    assert sorted((c["kind"], c["url"].split("/")[2]) for c in first) == sorted(
+        [("new", one.host), ("new", two.host)])
+    assert second == first  # the second crawl added nothing to the log

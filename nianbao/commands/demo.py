@@ -10,6 +10,9 @@ from ..config import parse_config
 from .common import add_data_options
 from .crawl import add_progress_option, crawl_and_report
 
+DEFAULT_PORT = 8731
+PORTALS = 7  # demo-tianjin, demo-multi and the five CMS-pattern portals
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("demo", help="crawl the bundled demo portals on 127.0.0.1")
@@ -21,10 +24,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         "0: any free ports). The same ports every run make a second run a re-crawl of the "
         "same URLs: revisit records, conditional requests.")
     parser.set_defaults(func=run)
-
-
-DEFAULT_PORT = 8731
-PORTALS = 7  # demo-tianjin, demo-multi and the five CMS-pattern portals
 
 
 def run(args: argparse.Namespace) -> int:
