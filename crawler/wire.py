@@ -40,7 +40,6 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
-from scrapy.utils.defer import maybe_deferred_to_future
 
 logger = logging.getLogger(__name__)
 
@@ -242,7 +241,7 @@ class WireDownloadHandler(BaseDownloadHandler):
             from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
             self._proxy_handler = HTTP11DownloadHandler.from_crawler(self.crawler)
-        return await maybe_deferred_to_future(self._proxy_handler.download_request(request))
+        return await self._proxy_handler.download_request(request)
 
 
 class _StaleConnection(Exception):

@@ -268,3 +268,61 @@ def test_https_with_a_certificate_scrapy_would_not_verify_either(tmp_path):
         httpd.server_close()
     assert plain.status == 200 and plain.body == PAGE
     assert isinstance(verified, Exception) and "CERTIFICATE_VERIFY_FAILED" in str(verified)
+
+
+def test_a_crawl_through_a_proxy_goes_by_scrapys_handler_and_is_archived(tmp_path):
+    """With HTTP_PROXY set, requests go to the proxy through Scrapy's own handler (ours
+    speaks to origins only); the pages are still archived, with Scrapy's view of the heads."""
+    import http.client
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    from archive import iter_records
+
+    from .conftest import run_nianbao, write_portal_config
+    from .pages import PageServer
+
+    relayed: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            relayed.append(self.path)  # absolute-form: the proxy is asked for a URL
+            target = urlsplit(self.path)
+            upstream = http.client.HTTPConnection(target.netloc, timeout=10)
+            upstream.request("GET", target.path or "/")
+            answer = upstream.getresponse()
+            body = answer.read()
+            self.send_response(answer.status)
+            for name, value in answer.getheaders():
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    listing = '<html><body><a href="/a.html">政府信息公开工作年度报告</a></body></html>'
+    try:
+        with PageServer({"/robots.txt": (200, "text/plain", b"User-agent: *\nAllow: /\n"),
+                         "/": (200, listing.encode()), "/a.html": (200, PAGE)}) as site:
+            config = write_portal_config(tmp_path / "portals.toml", "proxied",
+                                         f"http://{site.host}/", site.host)
+            result = run_nianbao(
+                "crawl", "--config", str(config), "--data-dir", str(tmp_path),
+                "--no-progress",
+                env={"http_proxy": f"http://127.0.0.1:{proxy.server_address[1]}",
+                     "no_proxy": ""})
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert result.returncode == 0, result.stderr
+    assert f"http://{site.host}/a.html" in relayed
+    responses = {r.rec_headers.get_header("WARC-Target-URI"): r
+                 for path in (tmp_path / "warc").glob("*.warc.gz")
+                 for r in iter_records(path) if r.rec_type == "response"}
+    record = responses[f"http://{site.host}/a.html"]
+    assert record.raw_stream.read() == PAGE
