@@ -22,7 +22,7 @@ from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 
 from . import signals as archive_signals
-from .index import ArchiveIndex
+from .index import ArchiveIndex, IndexEntry
 from .reader import load_payload
 from .recovery import recover_open_files
 from .writer import BrowserCapture, HttpExchange, WarcFileWriter
@@ -75,7 +75,7 @@ class WarcArchiveMiddleware:
         if latest.status not in ("200", "304") and not (
                 latest.record_type == "revisit" and latest.status is None):
             return None
-        stored = self._newest_capture(request.url)
+        stored = self._load(latest)
         if stored is None:
             return None
         # a server-not-modified revisit has no headers of its own: the original's apply
@@ -112,20 +112,19 @@ class WarcArchiveMiddleware:
             exchange=exchange, response_record=response_record, request_record=request_record)
         return response
 
-    def _newest_capture(self, url: str):
-        """The newest archived capture of ``url`` (revisits read through), or None."""
-        latest = self.index.latest(url)
-        if latest is None:
+    def _load(self, entry: IndexEntry | None):
+        """The archived capture an index entry names (a revisit read through), or None."""
+        if entry is None:
             return None
         try:
-            return load_payload(self.writer.directory, latest.filename, latest.offset,
+            return load_payload(self.writer.directory, entry.filename, entry.offset,
                                 self.index)
         except (OSError, LookupError):
             return None
 
     def _archived_response(self, request: Request, response: Response) -> Response | None:
         """The archived capture a 304 confirmed, as the response the spider sees."""
-        stored = self._newest_capture(request.url)
+        stored = self._load(self.index.latest(request.url))
         if stored is None:
             return None
         # The archived 200's headers describe the archived body (still content-encoded),

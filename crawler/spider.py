@@ -21,7 +21,7 @@ from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
-from .adapters import matching
+from .adapters import matching, platforms
 from .adapters.base import response_anchors
 from .challenge import CHALLENGE_STATUSES, is_challenge
 from .frontier import Entry, Frontier
@@ -238,9 +238,7 @@ class ReportSpider(scrapy.Spider):
         depth = int(response.meta.get("depth", 0)) + 1
         followable = 0
         adapters = matching(response)
-        # On a page built by a known CMS the adapter knows where the list is: an empty one
-        # is empty, not built by script.
-        adapted = any(getattr(a, "platform", False) for a in adapters)
+        adapted = bool(platforms(adapters))
         for adapter, found in ((a, f) for a in adapters for f in a.discover(response)):
             adapted = True
             stats.inc_value(f"nianbao/adapter/{adapter.name}")

@@ -96,8 +96,9 @@ def parse_document(body: bytes, *, content_type: str | None = None, name: str | 
 def build_report(doc: Document, hints: Hints | None = None) -> Report:
     # Glyph numbers read as characters are not values, however table-like they look.
     reading = read_tables([] if doc.unmapped_text else doc.tokens)
-    is_report, status = classify(doc, title_of(doc, hints), bool(reading.values))
-    meta = extract(doc, hints, locate=is_report)
+    title = title_of(doc, hints)
+    is_report, status = classify(doc, title, bool(reading.values))
+    meta = extract(doc, hints, title=title, locate=is_report)
     fmt = detect_format(reading.values)
     report = Report(
         is_report=is_report, status=status, document_type=doc.kind, title=meta.title,

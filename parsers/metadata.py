@@ -64,10 +64,12 @@ def title_of(doc: Document, hints: Hints | None = None) -> str | None:
     return title or (clean(hints.title) if hints and hints.title else None)
 
 
-def extract(doc: Document, hints: Hints | None = None, *, locate: bool = True) -> Metadata:
-    """``locate=False`` skips the region search (pages that are not reports need none)."""
+def extract(doc: Document, hints: Hints | None = None, *, title: str | None = None,
+            locate: bool = True) -> Metadata:
+    """``title``: `title_of` the document, when the caller has it already. ``locate=False``
+    skips the region search (pages that are not reports need none)."""
     hints = hints or Hints()
-    title = title_of(doc, hints)
+    title = title if title is not None else title_of(doc, hints)
     signature = doc.lines[-8:]
     agency = (_agency_from_title(title) or _agency_from_signature(signature)
               or (clean(hints.agency) if hints.agency else None))

@@ -9,7 +9,7 @@ link walk would miss; no per-site configuration is involved.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from scrapy.http import TextResponse
 
@@ -23,24 +23,21 @@ ADAPTERS: tuple[Adapter, ...] = (HanwebAdapter(), TrsAdapter(), GkmlptAdapter(),
                                  AnnualColumnAdapter())
 
 
-def recognised(response: TextResponse, adapters: Iterable[Adapter] = ADAPTERS) -> list[str]:
-    """The platforms a page is recognisably built on (Hanweb, TRS, gkmlpt): on such a page
-    the adapter knows where the list is, so an empty one is empty, not script-built."""
-    return [a.name for a in adapters if getattr(a, "platform", False) and a.matches(response)]
-
-
 def matching(response: TextResponse, adapters: Iterable[Adapter] = ADAPTERS) -> list[Adapter]:
     """The adapters that recognise the page."""
     return [a for a in adapters if a.matches(response)]
 
 
-def discover(response: TextResponse, adapters: Iterable[Adapter] = ADAPTERS
-             ) -> Iterator[tuple[str, Found]]:
-    """(adapter name, found request) for every adapter that recognises the page."""
-    for adapter in matching(response, adapters):
-        for found in adapter.discover(response):
-            yield adapter.name, found
+def platforms(adapters: Iterable[Adapter]) -> list[str]:
+    """Which of these adapters are CMS platforms (Hanweb, TRS, gkmlpt): on a page built by
+    one the adapter knows where the list is, so an empty one is empty, not script-built."""
+    return [a.name for a in adapters if getattr(a, "platform", False)]
+
+
+def recognised(response: TextResponse, adapters: Iterable[Adapter] = ADAPTERS) -> list[str]:
+    """The platforms a page is recognisably built on."""
+    return platforms(matching(response, adapters))
 
 
 __all__ = ["ADAPTERS", "Adapter", "AnnualColumnAdapter", "Found", "GkmlptAdapter",
-           "HanwebAdapter", "TrsAdapter", "discover", "matching", "recognised"]
+           "HanwebAdapter", "TrsAdapter", "matching", "platforms", "recognised"]
