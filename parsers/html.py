@@ -8,7 +8,7 @@ from lxml import etree
 
 from .document import Document
 from .encoding import decode
-from .tables import Token
+from .tables import TokenTuple
 from .text import clean, clean_lines
 
 _PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
@@ -19,10 +19,9 @@ _DATE = re.compile(
     r"(?:发布|发文|成文|公开)(?:日期|时间)\s*[:：]\s*(\d{4})[-年/.](\d{1,2})[-月/.](\d{1,2})")
 
 
-# Counted inside libxml2, without element objects (and without the union's merge).
-_CELL_COUNT = etree.XPath("count(//td) + count(//th)")
-
 MAX_GRID_SLOTS = 200_000  # the official tables have ~250 slots; a page of 1000s of cells is not one
+MAX_CELLS = MAX_GRID_SLOTS // 4
+_tostring = etree.tostring
 
 
 class HtmlError(ValueError):
@@ -36,9 +35,6 @@ def read_html(body: bytes, http_charset: str | None = None) -> Document:
     root = etree.HTML(text or "<html></html>", _PARSER)
     if root is None:
         root = etree.HTML("<html></html>", _PARSER)
-    cells = int(_CELL_COUNT(root))
-    if cells > MAX_GRID_SLOTS // 4:
-        raise HtmlError(f"{cells} table cells: over the limit of {MAX_GRID_SLOTS // 4}")
     lines: list[str] = []
     _collect_lines(root.find("body") if root.find("body") is not None else root, lines, [""])
     lines = [line for line in clean_lines(lines) if line]
@@ -103,52 +99,56 @@ def _collect_lines(el: etree._Element, lines: list[str], current: list[str]) -> 
         current[0] = ""
 
 
-def _table_tokens(root: etree._Element) -> list[Token]:
+def _table_tokens(root: etree._Element) -> list[TokenTuple]:
     """Cells of the innermost tables, each at its column in the span-expanded grid."""
-    tokens: list[Token] = []
-    tables = [t for t in root.iter("table") if not any(True for _ in t.iterdescendants("table"))]
+    tokens: list[TokenTuple] = []
+    append = tokens.append
+    tables = [t for t in root.iter("table") if next(t.iterdescendants("table"), None) is None]
     slots = 0
     for table_index, table in enumerate(tables):
         # Grid columns taken by a rowspan from a row above, per row (most rows have none).
         occupied: dict[int, set[int]] = {}
-        rows = [tr for part in _row_groups(table) for tr in part if tr.tag == "tr"]
-        for r, tr in enumerate(rows):
-            taken = occupied.get(r, ())
+        r = 0
+        for tr in _rows(table):
+            taken = occupied.get(r)
             identity = (table_index, r)  # one tuple per row, shared by its cells
             c = 0
             for cell in tr:
                 tag = cell.tag
                 if tag != "td" and tag != "th":
                     continue
-                while c in taken:
-                    c += 1
-                colspan = rowspan = 1
-                attrs = cell.attrib
-                if attrs:  # most cells have no attribute: testing costs less than two get()s
-                    colspan, rowspan = _int(attrs.get("colspan")), _int(attrs.get("rowspan"))
-                if rowspan > 1 or colspan > 1:
-                    slots += colspan * rowspan
-                    if slots > MAX_GRID_SLOTS:
-                        raise HtmlError(f"tables over {MAX_GRID_SLOTS} grid cells")
-                    for dr in range(1, rowspan):
-                        occupied.setdefault(r + dr, set()).update(range(c, c + colspan))
-                tokens.append(Token(_cell_text(cell), identity, c, colspan))
+                if taken:
+                    while c in taken:
+                        c += 1
+                colspan = 1
+                if cell.attrib:  # most cells have no attribute: testing costs less than get()
+                    colspan, rowspan = _int(cell.get("colspan")), _int(cell.get("rowspan"))
+                    if rowspan > 1 or colspan > 1:
+                        slots += colspan * rowspan
+                        if slots > MAX_GRID_SLOTS:
+                            raise HtmlError(f"tables over {MAX_GRID_SLOTS} grid cells")
+                        for dr in range(1, rowspan):
+                            occupied.setdefault(r + dr, set()).update(range(c, c + colspan))
+                # A cell's text: .text where it has no child element (most value cells),
+                # else the text serialisation (itertext() joined costs ~5 times more).
+                text = (cell.text or "") if not len(cell) else _tostring(
+                    cell, method="text", encoding=str, with_tail=False)
+                append((text, identity, c, colspan))  # a Token's fields (tables.TokenTuple)
                 c += colspan
+            r += 1
+            if len(tokens) > MAX_CELLS:
+                raise HtmlError(f"over {MAX_CELLS} table cells")
     return tokens
 
 
-def _cell_text(cell: etree._Element) -> str:
-    """All the text in a cell (as itertext() joined, which costs ~5 times more)."""
-    if len(cell) == 0:
-        return cell.text or ""
-    return etree.tostring(cell, method="text", encoding=str, with_tail=False)
-
-
-def _row_groups(table: etree._Element):
-    yield table
+def _rows(table: etree._Element):
+    """The table's own rows, in and out of thead/tbody/tfoot."""
     for child in table:
-        if child.tag in ("thead", "tbody", "tfoot"):
+        tag = child.tag
+        if tag == "tr":
             yield child
+        elif tag == "tbody" or tag == "thead" or tag == "tfoot":
+            yield from child.iterchildren("tr")
 
 
 def _int(value: str | None) -> int:

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from . import labels
 from .schema import load_schema
 from .text import label_key
-from .values import Cell, parse_cell
+from .values import BLANK, NUMBER, Cell, parse_cell
 
 MAX_TOKENS = 100_000  # cells (or text lines) in one document; the official tables have ~300
 
@@ -31,13 +31,18 @@ class TableError(ValueError):
 class Token(NamedTuple):
     """One table cell (or, in text documents, one line) in reading order.
 
-    A named tuple rather than a dataclass: a report has hundreds of cells and a frozen
-    dataclass costs several times more to build."""
+    Readers on a hot path (HTML) build plain tuples in this field order instead: a
+    report has hundreds of cells and ``Token(...)`` costs five times a tuple display.
+    The reader unpacks both alike."""
 
     text: str
     row: Hashable | None = None  # grid row identity, None for text
     col: int | None = None  # first grid column, None for text
     span: int = 1
+
+
+# A Token, or a plain tuple in its field order.
+TokenTuple = tuple[str, Hashable | None, int | None, int]
 
 
 @dataclass
@@ -68,13 +73,20 @@ class _Section:
     """Common machinery: a header of columns, a row label, values filed as they come."""
 
     table = ""
+    # Whether a value's key is prefix + the name of the header column over it, whatever
+    # came before in the row (read_tables then files it directly).
+    direct_values = True
 
     def __init__(self, out: TableReading) -> None:
         self.out = out
         self._columns: list[Column] = []
-        self._index: dict[int, int | None] = {}  # grid column -> index in columns
+        # grid column -> (index in columns, column name) under a grid header; cleared
+        # whenever the header changes. Only sections whose values go by the header alone
+        # fill it (read_tables files a value found here directly).
+        self.grid_slots: dict[int, tuple[int | None, str | None]] = {}
         self.gridded = False  # whether any header column has a grid position
         self.row: str | None = None
+        self.prefix = ""  # the canonical key up to the column: "<table>.<row>."
         self.filled: set[int] = set()
         self.row_identity: Hashable | None = None
 
@@ -84,30 +96,17 @@ class _Section:
 
     @columns.setter
     def columns(self, columns: list[Column]) -> None:
-        self._columns, self._index = columns, {}
+        self._columns, self.grid_slots = columns, {}
         self.gridded = any(c.col is not None for c in columns)
 
     def add_column(self, column: Column) -> None:
         self._columns.append(column)
-        self._index = {}
+        self.grid_slots = {}
         self.gridded = self.gridded or column.col is not None
-
-    def grid_index(self, col: int) -> int | None:
-        """The header column a grid column falls under (cached until the header changes)."""
-        try:
-            return self._index[col]
-        except KeyError:
-            pass
-        found = None
-        for i, c in enumerate(self._columns):
-            if c.col is not None and c.col <= col < c.col + c.span:
-                found = i
-                break
-        self._index[col] = found
-        return found
 
     def start_row(self, row: str | None) -> None:
         self.row = row
+        self.prefix = f"{self.table}.{row}."
         self.filled = set()
 
     def new_grid_row(self, identity: Hashable) -> None:
@@ -119,28 +118,35 @@ class _Section:
     def column_order(self) -> list[Column]:
         return self._columns
 
-    def value(self, token: Token, cell: Cell) -> None:
-        if self.row is None:
-            if cell.status == "number":
-                self.out.notes.append(f"{self.table}: value {token.text!r} outside any row")
-            return
+    def _slot(self, col: int | None) -> tuple[int | None, str | None]:
+        """The header column a value at grid column ``col`` (None: no grid) goes under."""
         columns = self.column_order()
-        index = None
-        col = token.col
         if col is not None and columns is self._columns and self.gridded:
-            index = self.grid_index(col)
-        elif col is not None and any(c.col is not None for c in columns):
+            index = next((i for i, c in enumerate(columns) if c.covers(col)), None)
+            slot = (index, None if index is None else columns[index].name)
+            if self.direct_values:
+                self.grid_slots[col] = slot  # depends on the header only
+            return slot
+        if col is not None and any(c.col is not None for c in columns):
             index = next((i for i, c in enumerate(columns) if c.covers(col)), None)
         else:
             index = next((i for i in range(len(columns)) if i not in self.filled), None)
+        return index, None if index is None else columns[index].name
+
+    def value(self, text: str, row: Hashable | None, col: int | None, cell: Cell) -> None:
+        if self.row is None:
+            if cell.status == NUMBER:
+                self.out.notes.append(f"{self.table}: value {text!r} outside any row")
+            return
+        index, name = self.grid_slots.get(col) or self._slot(col)
         if index is None or index in self.filled:
-            if cell.status == "number":
-                self.out.notes.append(f"{self.table}.{self.row}: extra value {token.text!r}")
+            if cell.status == NUMBER:
+                self.out.notes.append(f"{self.table}.{self.row}: extra value {text!r}")
             return
         self.filled.add(index)
-        self.out.put(f"{self.table}.{self.row}.{columns[index].name}", cell)
+        self.out.put(self.prefix + name, cell)
 
-    def label(self, token: Token, t: str) -> None:
+    def label(self, t: str, row: Hashable | None, col: int | None, span: int) -> None:
         raise NotImplementedError
 
 
@@ -151,7 +157,7 @@ class _Active(_Section):
         super().__init__(out)
         self.in_header = False
 
-    def label(self, token: Token, t: str) -> None:
+    def label(self, t: str, row: Hashable | None, col: int | None, span: int) -> None:
         if t.startswith("第二十条") or t == "信息内容":
             self.columns, self.in_header = [], True
             self.start_row(None)
@@ -161,12 +167,12 @@ class _Active(_Section):
             if not self.in_header:
                 self.columns, self.in_header = [], True
                 self.start_row(None)
-            self.add_column(Column(column, token.col, token.span))
+            self.add_column(Column(column, col, span))
             return
-        row = labels.active_row(t)
-        if row:
+        name = labels.active_row(t)
+        if name:
             self.in_header = False
-            self.start_row(row)
+            self.start_row(name)
 
 
 class _Applications(_Section):
@@ -184,18 +190,18 @@ class _Applications(_Section):
             return self._columns
         return self.columns[: self.org_slot] + self.org_columns + self.columns[self.org_slot:]
 
-    def label(self, token: Token, t: str) -> None:
+    def label(self, t: str, row: Hashable | None, col: int | None, span: int) -> None:
         column = labels.applicant_column(t)
         if column and (not self.body_started or column == "natural_person"):
             if self.body_started:  # a repeated header (a table continued on a new page)
                 self.columns, self.org_columns, self.org_slot = [], [], None
                 self.body_started = False
-            self._add_column(column, token)
+            self._add_column(column, col, span)
             return
-        row = labels.application_row(t, self.group)
-        if row:
+        name = labels.application_row(t, self.group)
+        if name:
             self.body_started = True
-            self.start_row(row)
+            self.start_row(name)
             return
         group = labels.application_group(t)
         if group:
@@ -205,28 +211,30 @@ class _Applications(_Section):
             # which replace this tentative row as soon as their labels appear.
             self.start_row("other.all" if group == labels.GROUP_OTHER else None)
 
-    def _add_column(self, column: str, token: Token) -> None:
+    def _add_column(self, column: str, col: int | None, span: int) -> None:
+        self.grid_slots = {}  # the org columns below change the column order too
         if column == labels.ORG_GROUP:
-            if token.col is None and self.org_slot is None:
+            if col is None and self.org_slot is None:
                 self.org_slot = len(self.columns)
             return
         is_org = column not in ("natural_person", "total")
-        if token.col is None and is_org and self.org_slot is not None:
+        if col is None and is_org and self.org_slot is not None:
             self.org_columns.append(Column(column, None, 1))
         else:
-            self.columns = [c for c in self.columns if c.col is None or c.col != token.col]
-            self.add_column(Column(column, token.col, token.span))
+            self.columns = [c for c in self.columns if c.col is None or c.col != col]
+            self.add_column(Column(column, col, span))
 
 
 class _Appeals(_Section):
     table = "appeals"
+    direct_values = False  # blanks wait for the row's first number (value below)
 
     def __init__(self, out: TableReading) -> None:
         super().__init__(out)
         self.groups: list[tuple[str, int | None, int, Hashable | None]] = []
         self.assigned: dict[str, set[str]] = {}
         self.closed_before = 0
-        self.pending: list[tuple[Token, Cell]] = []
+        self.pending: list[tuple[int | None, Cell]] = []
         self.row_has_values = False
         self.start_row("")  # the appeals table has one row of values and no row label
 
@@ -236,22 +244,22 @@ class _Appeals(_Section):
             self.row_has_values = False
         self.row_identity = identity
 
-    def label(self, token: Token, t: str) -> None:
+    def label(self, t: str, row: Hashable | None, col: int | None, span: int) -> None:
         group = labels.appeal_group(t)
         if group:
             if group != labels.LITIGATION:
-                self.groups.append((group, token.col, token.span, token.row))
+                self.groups.append((group, col, span, row))
             return
         outcome = labels.appeal_outcome(t)
         if outcome:
-            name = self._group_for(outcome, token)
+            name = self._group_for(outcome, col)
             if name:
-                self.add_column(Column(f"{name}.{outcome}", token.col, token.span))
+                self.add_column(Column(f"{name}.{outcome}", col, span))
 
-    def _group_for(self, outcome: str, token: Token) -> str | None:
-        if token.col is not None:
+    def _group_for(self, outcome: str, col: int | None) -> str | None:
+        if col is not None:
             covering = [g for g in self.groups
-                        if g[1] is not None and g[1] <= token.col < g[1] + g[2]]
+                        if g[1] is not None and g[1] <= col < g[1] + g[2]]
             return covering[-1][0] if covering else None
         # Text: outcomes fill the groups in the order their headers appeared.
         order = [g[0] for g in self.groups] or list(labels.APPEAL_GROUPS)
@@ -263,29 +271,29 @@ class _Appeals(_Section):
                 return order[index]
         return None
 
-    def value(self, token: Token, cell: Cell) -> None:
+    def value(self, text: str, row: Hashable | None, col: int | None, cell: Cell) -> None:
         self.row = self.row or ""
-        if token.row is not None:
+        if row is not None:
             # A blank slot of a header row (placeholders under merged headers, a header cut
             # by a page break) is no value: blanks count only in a row that prints a value.
-            if cell.status == "blank" and not self.row_has_values:
-                self.pending.append((token, cell))
+            if cell.status == BLANK and not self.row_has_values:
+                self.pending.append((col, cell))
                 return
             if not self.row_has_values:
                 self.row_has_values = True
                 pending, self.pending = self.pending, []
                 for earlier, blank in pending:
                     self._file(earlier, blank)
-        elif cell.status == "blank" and not self.filled:
+        elif cell.status == BLANK and not self.filled:
             return  # text without rows: blanks before the first value are placeholders
-        self._file(token, cell)
+        self._file(col, cell)
 
-    def _file(self, token: Token, cell: Cell) -> None:
-        columns = self.column_order()  # the header's own columns: grid_index applies
-        if token.col is None or not self.gridded:
+    def _file(self, col: int | None, cell: Cell) -> None:
+        columns = self.column_order()  # the header's own columns: _slot applies
+        if col is None or not self.gridded:
             index = next((i for i in range(len(columns)) if i not in self.filled), None)
         else:
-            index = self.grid_index(token.col)
+            index = self._slot(col)[0]
         if index is None or index in self.filled:
             return
         self.filled.add(index)
@@ -296,36 +304,50 @@ _SECTIONS = {labels.ACTIVE: _Active, labels.APPLICATIONS: _Applications,
              labels.APPEALS: _Appeals}
 
 
-def read_tables(tokens: list[Token]) -> TableReading:
+def read_tables(tokens: list[TokenTuple]) -> TableReading:
     """File every value cell of the document under its canonical key."""
     if len(tokens) > MAX_TOKENS:
         raise TableError(f"{len(tokens)} table cells (limit {MAX_TOKENS})")
     out = TableReading()
+    values, known = out.values, _known_keys()
     section: _Section | None = None
     current = None
-    for token in tokens:
-        t, cell = _read(token.text)
-        if cell is None or cell.status != "number":
-            heading = labels.section_heading(t) if token.col is None else None
-            marker = heading or (labels.section_marker(t) if cell is None else None)
+    for text, row, col, span in tokens:
+        t, cell, number, grid_marker, text_marker = _read(text)
+        if not number:
+            marker = text_marker if col is None else grid_marker
             if marker and marker != current:
                 current = marker
                 section = _SECTIONS[marker](out) if marker in _SECTIONS else None
         if section is None:
             continue
-        if token.row is not None and token.row != section.row_identity:
-            section.new_grid_row(token.row)  # most cells share the row of the one before
+        if row is not None and row != section.row_identity:
+            section.new_grid_row(row)  # most cells share the row of the one before
         if cell is None:
-            section.label(token, t)
-        else:
-            section.value(token, cell)
+            section.label(t, row, col, span)
+            continue
+        # Most of a report's cells are numbers under a grid header in a labelled row:
+        # filed here, without the method calls of the general path (half the time).
+        if number and section.row is not None:
+            slot = section.grid_slots.get(col)
+            if slot is not None and slot[0] is not None and slot[0] not in section.filled:
+                key = section.prefix + slot[1]
+                if key in known and key not in values:
+                    section.filled.add(slot[0])
+                    values[key] = cell
+                    continue
+        section.value(text, row, col, cell)
     return out
 
 
 @lru_cache(maxsize=65536)
-def _read(text: str) -> tuple[str, Cell | None]:
-    """A cell's text as a label (matching form) and as a value."""
-    return label_key(text), parse_cell(text)
+def _read(text: str) -> tuple[str, Cell | None, bool, str | None, str | None]:
+    """A cell's text as a label (matching form), as a value, whether that value is a
+    number, and the section it marks in a grid and in text."""
+    t, cell = label_key(text), parse_cell(text)
+    grid_marker = labels.section_marker(t) if cell is None else None
+    text_marker = labels.section_heading(t) or grid_marker
+    return t, cell, cell is not None and cell.status == NUMBER, grid_marker, text_marker
 
 
 @cache
