@@ -119,8 +119,11 @@ def build_report(doc: Document, hints: Hints | None = None) -> Report:
         # Tables with only rows both formats share: those keys, and nothing format-specific.
         formats = set()
         keys = schema.shared_keys() if reading.values else []
-    absent = Cell.absent()  # one shared (frozen) cell for every key the report does not print
-    report.cells = {key: reading.values.get(key) or absent for key in keys}
+    # Every key of the format, in schema order: one shared (frozen) cell for each the report
+    # does not print, then the printed ones (always keys of the format: it was decided
+    # from them).
+    report.cells = dict.fromkeys(keys, Cell.absent())
+    report.cells.update(reading.values)
     if status == NO_TABLE:
         cell, note = narrative.received(doc.lines)
         if cell is not None:

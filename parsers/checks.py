@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter, itemgetter
 
 from .schema import Schema, load_schema
 from .values import Cell
@@ -44,33 +45,52 @@ def _instances(identity: dict, schema: Schema, present: set[str]):
         yield lhs, rhs
 
 
-@lru_cache(maxsize=8)
-def _plan(formats: frozenset[str]) -> tuple[tuple[str, str, tuple, int], ...]:
+@lru_cache(maxsize=16)
+def _plan(formats: frozenset[str], order: tuple[str, ...]) -> tuple[tuple, ...]:
     """Every identity instance of the formats: (name, the total it checks, keys present,
-    how many of those keys are the left-hand side). A key the formats lack counts as 0."""
+    and two getters that take the left- and right-hand values out of the report's values
+    in ``order``). A key the formats lack counts as 0."""
     schema = load_schema()
     present = set(schema.keys_for(formats))
+    position = {key: i for i, key in enumerate(order)}
     plan = []
     for identity in schema.identities:
         for lhs_keys, rhs_keys in _instances(identity, schema, present):
             lhs = tuple(k for k in lhs_keys if k in present)
-            keys = lhs + tuple(k for k in rhs_keys if k in present)
+            rhs = tuple(k for k in rhs_keys if k in present)
             subject = lhs_keys[0] if len(lhs_keys) == 1 else rhs_keys[0]
-            plan.append((identity["name"], subject, keys, len(lhs)))
+            plan.append((identity["name"], subject, lhs + rhs, _getter(lhs, position),
+                         _getter(rhs, position)))
     return tuple(plan)
+
+
+def _getter(keys: tuple[str, ...], position: dict[str, int]):
+    """values -> tuple of the keys' values (None for a key the report does not hold)."""
+    if any(key not in position for key in keys):
+        indexes = [position.get(key) for key in keys]
+        return lambda values: tuple(None if i is None else values[i] for i in indexes)
+    if len(keys) == 1:
+        index = position[keys[0]]
+        return lambda values: (values[index],)
+    return itemgetter(*(position[key] for key in keys))
+
+
+_VALUE = attrgetter("value")
 
 
 def check(values: dict[str, Cell], formats: set[str]) -> list[CheckFailure]:
     """Failed identities. A blank counts as 0; an identity with every cell blank is skipped."""
-    printed = {key: cell.value for key, cell in values.items()}
+    # The values by position, and getters made once per key order (a report's cells come
+    # in schema order): ~40 identities a report cost a few µs each looked up by name.
+    printed = list(map(_VALUE, values.values()))  # None: blank (or absent)
     failures = []
-    for name, subject, keys, split in _plan(frozenset(formats)):
-        cells = list(map(printed.get, keys))  # None: blank, or a key the report lacks
-        if cells.count(None) == len(cells):
+    for name, subject, keys, lhs_of, rhs_of in _plan(frozenset(formats), tuple(values)):
+        lhs_cells, rhs_cells = lhs_of(printed), rhs_of(printed)
+        if lhs_cells.count(None) == len(lhs_cells) and rhs_cells.count(None) == len(rhs_cells):
             continue
         # filter(None, …) leaves out blanks (and zeros, which add nothing).
-        lhs = sum(filter(None, cells[:split]))
-        rhs = sum(filter(None, cells[split:]))
+        lhs = sum(filter(None, lhs_cells))
+        rhs = sum(filter(None, rhs_cells))
         if abs(lhs - rhs) > 1e-9:
             failures.append(CheckFailure(name, subject, keys, lhs, rhs))
     return failures

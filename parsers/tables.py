@@ -356,18 +356,20 @@ def _known_keys() -> frozenset[str]:
 
 
 @cache
-def _format_only() -> dict[str, str]:
-    """Keys that exist in one format only, and that format."""
-    return {k: next(iter(spec.formats)) for k, spec in load_schema().keys.items()
-            if len(spec.formats) == 1}
+def _format_only() -> dict[str, frozenset[str]]:
+    """Each format's own keys (those the other format does not have)."""
+    keys: dict[str, set[str]] = {}
+    for key, spec in load_schema().keys.items():
+        if len(spec.formats) == 1:
+            keys.setdefault(next(iter(spec.formats)), set()).add(key)
+    return {fmt: frozenset(own) for fmt, own in keys.items()}
 
 
 def detect_format(values: dict[str, Cell]) -> str | None:
     """2019, 2021 or mixed, from which format-specific keys the tables printed."""
-    only = _format_only()
-    seen = {only[key] for key in values if key in only}
+    seen = [fmt for fmt, own in _format_only().items() if not own.isdisjoint(values)]
     if len(seen) == 1:
-        return seen.pop()
+        return seen[0]
     if seen:
         return "mixed"
     return None
