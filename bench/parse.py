@@ -16,6 +16,10 @@ visible:
 
 The documents are the test corpus's (tests/corpus): the official tables with their
 quirks, PDF and .doc made by LibreOffice from the DOCX.
+
+For HTML it then splits nianbao's time into its stages (decoding, lxml's parse of the
+decoded text, the walk over the table cells, reading the cells into canonical keys, and
+the rest: prose, metadata, identity checks, the report), each against the bare parse.
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import parsers  # noqa: E402
+from parsers.encoding import charset_from_content_type, decode  # noqa: E402
+from parsers.html import read_html, table_tokens  # noqa: E402
 from parsers.legacy import to_docx  # noqa: E402
+from parsers.tables import read_tables  # noqa: E402
 from tests.corpus import build_corpus  # noqa: E402
 
 COUNTS = {"html": 60, "docx": 30, "pdf": 12, "doc": 4, "text": 30}
@@ -126,6 +133,40 @@ def main() -> None:
         count = len(docs) * rounds
         print(f"{form:6} {len(docs):5} {count / ours_time:10.1f} {count / bare_time:11.1f} "
               f"{ours_time / bare_time:9.2f}x")
+    if "html" in forms:
+        html_stages(forms["html"], args.rounds)
+
+
+def html_stages(docs: list[tuple[bytes, str, str | None]], rounds: int) -> None:
+    """Where nianbao's HTML time goes, stage by stage (fastest of the rounds, per document)."""
+    # Each page with the charset its Content-Type names, as parse_document takes it.
+    pages = [(body, charset_from_content_type(content_type)) for body, _n, content_type in docs]
+    texts = [decode(body, charset)[0] for body, charset in pages]
+    roots = [etree.HTML(text) for text in texts]
+    read = [read_html(body, charset) for body, charset in pages]
+    stages: dict[str, Callable[[], object]] = {
+        "bare lxml parse": lambda: [lxml.html.document_fromstring(b) for b, _cs in pages],
+        "decoding": lambda: [decode(body, charset) for body, charset in pages],
+        "parse of the text": lambda: [etree.HTML(text) for text in texts],
+        "walking the cells": lambda: [table_tokens(root) for root in roots],
+        "reading the cells": lambda: [read_tables(doc.tokens) for doc in read],
+        "all of it": lambda: [parsers.parse_document(b, content_type=c, name=n)
+                              for b, n, c in docs],
+    }
+    # Rounds go over every stage in turn, so a drift in the machine's speed weighs on all.
+    best = dict.fromkeys(stages, float("inf"))
+    for _ in range(rounds):
+        for name, fn in stages.items():
+            best[name] = min(best[name], timed(fn, 1) / len(docs))
+    bare = best["bare lxml parse"]
+    tables = best["walking the cells"] + best["reading the cells"]
+    best["the rest (prose, metadata, checks, report)"] = (
+        best["all of it"] - best["decoding"] - best["parse of the text"] - tables)
+    print(f"\nhtml, stage by stage (µs a document, fastest of {rounds} rounds):")
+    for name in [*stages][1:-1] + ["the rest (prose, metadata, checks, report)", "all of it"]:
+        print(f"  {name:42} {best[name] * 1e6:7.1f}  {best[name] / bare:5.2f}x the bare parse")
+    print(f"  {'all of it but the table cells':42} {(best['all of it'] - tables) * 1e6:7.1f}  "
+          f"{(best['all of it'] - tables) / bare:5.2f}x the bare parse")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def read_html(body: bytes, http_charset: str | None = None) -> Document:
     lines: list[str] = []
     _collect_lines(root.find("body") if root.find("body") is not None else root, lines, [""])
     lines = [line for line in clean_lines(lines) if line]
-    doc = Document(kind="html", lines=lines, tokens=_table_tokens(root),
+    doc = Document(kind="html", lines=lines, tokens=table_tokens(root),
                    encoding=encoding, encoding_source=source)
     doc.title = (_meta(root, "ArticleTitle") or _first_text(root, "h1")
                  or _page_title(_first_text(root, "title")))
@@ -99,7 +99,7 @@ def _collect_lines(el: etree._Element, lines: list[str], current: list[str]) -> 
         current[0] = ""
 
 
-def _table_tokens(root: etree._Element) -> list[TokenTuple]:
+def table_tokens(root: etree._Element) -> list[TokenTuple]:
     """Cells of the innermost tables, each at its column in the span-expanded grid."""
     tokens: list[TokenTuple] = []
     append = tokens.append
