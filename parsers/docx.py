@@ -19,7 +19,7 @@ from .text import clean_each
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # Tag names built once. Children are reached with iterchildren: find/findall go through
 # ElementPath, which costs several times the lookup itself, for every cell.
-_P, _T, _TR, _TC = f"{W}p", f"{W}t", f"{W}tr", f"{W}tc"
+_P, _T, _TBL, _TR, _TC = f"{W}p", f"{W}t", f"{W}tbl", f"{W}tr", f"{W}tc"
 _TR_PR, _GRID_BEFORE = f"{W}trPr", f"{W}gridBefore"
 _TC_PR, _GRID_SPAN, _V_MERGE, _VAL = f"{W}tcPr", f"{W}gridSpan", f"{W}vMerge", f"{W}val"
 
@@ -66,7 +66,7 @@ def read_docx(body: bytes) -> Document:
         for table_index, el in enumerate(body_el):
             if el.tag == _P:
                 paragraphs.append(_text(el))
-            elif el.tag == f"{W}tbl":
+            elif el.tag == _TBL:
                 tokens.extend(_table_tokens(el, table_index))
     lines = [line for line in clean_each(paragraphs) if line]
     doc = Document(kind="docx", lines=lines, tokens=tokens)
@@ -102,7 +102,7 @@ def _table_tokens(table: etree._Element, table_index: int):
             merge = _child(props, _V_MERGE) if props is not None else None
             # A vMerge without val="restart" continues the cell above: not a cell of its own.
             if merge is None or _val(merge) == "restart":
-                text = "".join(t.text or "" for p in tc.iterchildren(_P) for t in p.iter(_T))
+                text = "".join(map(_text, tc.iterchildren(_P)))
                 yield Token(text, (table_index, r), col, span)
             col += span
 

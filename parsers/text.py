@@ -71,10 +71,10 @@ def clean(text: str) -> str:
 
 
 def clean_each(texts: list[str]) -> list[str]:
-    """[clean(t) for t in texts], with one OpenCC call for the lot instead of one a text.
-
-    Unlike `clean_lines`, every text is cleaned on its own (a Word bookmark cannot run
-    from one into the next); only the conversion is shared, split again at newlines.
+    """[clean(t) for t in texts], with one OpenCC call for the lot instead of one a text
+    (a call costs ~10 µs however short the text). Each text is folded and stripped of
+    markup on its own (a Word bookmark cannot run from one into the next); only the
+    conversion is shared, split again at newlines.
     """
     folded = [_strip_markup(nfkc(text)) for text in texts]
     if any("\n" in text for text in folded):
@@ -84,13 +84,9 @@ def clean_each(texts: list[str]) -> list[str]:
 
 
 def clean_lines(lines: list[str]) -> list[str]:
-    """`clean` for many lines at once: one OpenCC call for the lot (a call costs ~15 µs)."""
-    if not lines:
-        return []
-    joined = "\n".join(line.replace("\n", " ").replace("\r", " ") for line in lines)
-    joined = nfkc(joined)
-    joined = _strip_markup(joined)
-    return [_SPACE.sub(" ", line).strip() for line in _T2S.convert(joined).split("\n")]
+    """`clean` for the lines of a page: line breaks inside a line become spaces, and the
+    lines share one OpenCC call (`clean_each`)."""
+    return clean_each([line.replace("\n", " ").replace("\r", " ") for line in lines])
 
 
 @lru_cache(maxsize=65536)

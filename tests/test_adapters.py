@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scrapy.http import HtmlResponse, Request, TextResponse
 
-from crawler.adapters import GkmlptAdapter, HanwebAdapter, TrsAdapter, recognised
+from crawler.adapters import GkmlptAdapter, HanwebAdapter, TrsAdapter, matching, platforms
 from crawler.adapters.annual_column import AnnualColumnAdapter
 from crawler.challenge import is_challenge
 from crawler.links import LinkKind, desktop_url
@@ -50,7 +50,8 @@ def test_hanweb_embedded_records_and_proxy_form():
     assert [f.url for f in posts] == [
         "http://h.gov.cn/module/jpage/dataproxy.jsp?startrecord=3&endrecord=5&perpage=2"]
     assert posts[0].body == b"col=1&columnid=99&path=%2F&unitid=77&webid=3"
-    assert recognised(html("http://h.gov.cn/col/col99/index.html", page)) == ["hanweb"]
+    assert platforms(matching(html("http://h.gov.cn/col/col99/index.html", page))) == [
+        "hanweb"]
 
 
 def test_hanweb_annual_module_every_year():

@@ -34,10 +34,5 @@ def platforms(adapters: Iterable[Adapter]) -> list[str]:
     return [a.name for a in adapters if getattr(a, "platform", False)]
 
 
-def recognised(response: TextResponse, adapters: Iterable[Adapter] = ADAPTERS) -> list[str]:
-    """The platforms a page is recognisably built on."""
-    return platforms(matching(response, adapters))
-
-
 __all__ = ["ADAPTERS", "Adapter", "AnnualColumnAdapter", "Found", "GkmlptAdapter",
-           "HanwebAdapter", "TrsAdapter", "matching", "platforms", "recognised"]
+           "HanwebAdapter", "TrsAdapter", "matching", "platforms"]
