@@ -11,6 +11,7 @@ at worst it is dropped, with a note.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -73,6 +74,7 @@ class _Section:
     """Common machinery: a header of columns, a row label, values filed as they come."""
 
     table = ""
+    numbered_rows = False  # whether a numbered label (1. （二） 三、) always starts a row
     # Whether a value's key is prefix + the name of the header column over it, whatever
     # came before in the row (read_tables then files it directly).
     direct_values = True
@@ -89,6 +91,9 @@ class _Section:
         self.prefix = ""  # the canonical key up to the column: "<table>.<row>."
         self.filled: set[int] = set()
         self.row_identity: Hashable | None = None
+        self.taken: set[str] = set()  # rows read so far, and the last one
+        self.last_row: str | None = None
+        self.fragment = ""  # text: a label line that meant nothing alone (a label cut in two)
 
     @property
     def columns(self) -> list[Column]:
@@ -108,6 +113,36 @@ class _Section:
         self.row = row
         self.prefix = f"{self.table}.{row}."
         self.filled = set()
+        if row:
+            self.taken.add(row)
+            self.last_row = row
+        self.fragment = ""
+
+    def unknown_label(self, t: str, col: int | None, group: str | None = None) -> None:
+        """A label that names no row by its words: a misprint, or a label cut in two.
+
+        Read by edit distance when exactly one template row is close and in place
+        (`labels.match_row`); a row that is close to several, or out of place, is reported
+        with its text and its values are not filed under any row.
+        """
+        if col is None and self.fragment:  # text: this line may continue the one before
+            joined = labels.match_row(self.table, self.fragment + t, group,
+                                      after=self.last_row, taken=self.taken)
+            if joined.row:
+                self.start_row(joined.row)
+                return
+        match = labels.match_row(self.table, t, group, after=self.last_row, taken=self.taken)
+        if match.row:
+            self.start_row(match.row)
+            return
+        if match.how in ("ambiguous", "out-of-place"):
+            self.out.notes.append(f"{self.table}: row label {t!r} left unmatched ({match.why}: "
+                                  f"{', '.join(match.near)})")
+            self.start_row(None)
+        elif self.numbered_rows and _ROW_START.match(t):
+            self.out.notes.append(f"{self.table}: row label {t!r} matches no template row")
+            self.start_row(None)
+        self.fragment = t if col is None else ""
 
     def new_grid_row(self, identity: Hashable) -> None:
         """A new <tr>: a label from an earlier grid row no longer applies."""
@@ -134,6 +169,7 @@ class _Section:
         return index, None if index is None else columns[index].name
 
     def value(self, text: str, row: Hashable | None, col: int | None, cell: Cell) -> None:
+        self.fragment = ""
         if self.row is None:
             if cell.status == NUMBER:
                 self.out.notes.append(f"{self.table}: value {text!r} outside any row")
@@ -173,10 +209,14 @@ class _Active(_Section):
         if name:
             self.in_header = False
             self.start_row(name)
+        elif self.columns:
+            self.unknown_label(t, col)
+            self.in_header = self.in_header and self.row is None
 
 
 class _Applications(_Section):
     table = "applications"
+    numbered_rows = True
 
     def __init__(self, out: TableReading) -> None:
         super().__init__(out)
@@ -210,6 +250,9 @@ class _Applications(_Section):
             # 2019's （六）其他处理 is a row of its own; in 2021 it heads three sub-rows,
             # which replace this tentative row as soon as their labels appear.
             self.start_row("other.all" if group == labels.GROUP_OTHER else None)
+            return
+        if self.body_started:
+            self.unknown_label(t, col, self.group)
 
     def _add_column(self, column: str, col: int | None, span: int) -> None:
         self.grid_slots = {}  # the org columns below change the column order too
@@ -300,6 +343,8 @@ class _Appeals(_Section):
         self.out.put(f"appeals.{columns[index].name}", cell)
 
 
+_ROW_START = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|\(?[一二三四五六七八九十]+\)|\(?\d{1,2}\)?[.、])")
 _SECTIONS = {labels.ACTIVE: _Active, labels.APPLICATIONS: _Applications,
              labels.APPEALS: _Appeals}
 
