@@ -378,7 +378,8 @@ def match_row(table: str, text: str, group: str | None = None, *, after: str | N
     if not close:
         return LabelMatch(None, "none")
     near = tuple(r for _d, r in close)
-    if len(close) > 1:
+    if len(close) > 1 and close[1][0] <= close[0][0] + 1:
+        # as close (or one edit less close) to another row: which one is a guess
         return LabelMatch(None, "ambiguous", near, "close to more than one template row")
     row = close[0][1]
     blocks, block_of = _BLOCK_ORDER[table], _ROW_BLOCK[table]

@@ -1,32 +1,40 @@
 """Plain text reports, as portals' "text versions" and converters print them.
 
-Two layouts are common: Word's text export, where every table cell is a line starting
-with a tab (a cell's own line breaks continue without one), and a flatter one with one
-cell per line and nothing else. Either way each line becomes a token, and the section
-headings between tables tell the table reader where it is.
+The delimiter is inferred from the document: Word's text export (every table cell a
+line starting with a tab; a cell's own line breaks continue without one), a row a line
+with cells between tabs, between pipes (markdown, with or without its separator rows,
+and the full-width ｜), or between runs of spaces (then each cell keeps its screen
+columns, so a blank cell is put back where it stands), or one cell a line and nothing
+else. Every cell becomes a token, and the section headings between tables tell the table
+reader where it is.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .document import Document
 from .tables import Token
 from .text import clean_each
+from .values import parse_cell
 
 _NOISE = re.compile(r"^[?？\s]*$")
-# Columns of a tab- or space-aligned row: a tab, or two or more spaces (ideographic too).
-_COLUMN_GAP = re.compile(r"\t|[ \u3000\u00a0]{2,}")
+# A cell of a space-aligned row: text whose spaces come one at a time (two or more spaces,
+# ideographic too, end a cell).
+_SPACE_CELL = re.compile(
+    r"[^ \u3000\u00a0\t]+(?:[ \u3000\u00a0](?![ \u3000\u00a0])[^ \u3000\u00a0\t]+)*")
+_PIPE = re.compile(r"[|｜]")
+_MARKDOWN_RULE = re.compile(r"^\s*[|｜]?\s*:?-{2,}:?\s*(?:[|｜]\s*:?-{2,}:?\s*)*[|｜]?\s*$")
 _VALUE = re.compile(r"^(?:[+\-−]?[\d０-９][\d０-９,，.]*(?:万元|元|件)?[?？]?|[—\-/－―]+|无)$")
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 
 
 def read_text(text: str) -> Document:
     raw_lines = text.splitlines()
-    # A tab- or space-aligned export prints a table row per line (several tabs a line);
-    # Word's text export prints a cell per line, each led by one tab.
-    aligned = sum(1 for line in raw_lines if line.count("\t") >= 3) >= 5
-    tabbed = not aligned and sum(1 for line in raw_lines if line.startswith("\t")) >= 10
+    delimiter = _delimiter(raw_lines)
+    tabbed = delimiter == "cell-lines"
+    aligned = delimiter in ("tab", "pipe")
     tokens: list[tuple[str, int | None]] = []  # (text, table row) in reading order
     in_cell = False
     row = 0
@@ -38,49 +46,152 @@ def read_text(text: str) -> Document:
         elif not line.strip():
             in_cell = False
             row += 1  # Word's export ends each table row with an empty line
-        elif _NOISE.match(line):
+        elif _NOISE.match(line) or (delimiter == "pipe" and _MARKDOWN_RULE.match(line)):
             continue
         elif tabbed and in_cell and "\t" not in line:
             tokens[-1] = (tokens[-1][0] + line.strip(), tokens[-1][1])  # a cell's next line
         else:
-            tokens.append((line if aligned else line.strip(), None))
+            tokens.append((line if aligned or delimiter == "space" else line.strip(), None))
             in_cell = False
             row += 1
     if not tabbed:
         tokens = [t for t in tokens if t[0].strip()]
-    lines = [line for line in clean_each([t for t, _row in tokens]) if line]
+    lines = [line for line in clean_each([_unpipe(t) if delimiter == "pipe" else t
+                                          for t, _row in tokens]) if line]
+    rows: list[list[str] | None] = []
+    positions: list[list[tuple[int, int]] | None] = []
+    for t, _row_id in tokens:
+        parts, where = _cells(t, delimiter)
+        rows.append(parts if len(parts) > 1 else None)
+        positions.append(where)
+    notes = _fill_blanks(rows, positions) if delimiter == "space" else []
     cells: list[Token] = []
     for n, (t, row_id) in enumerate(tokens):
-        parts = _cells(t)
-        if len(parts) > 1:  # an aligned row: its cells share a row
+        parts = rows[n]
+        if parts is not None:  # an aligned row: its cells share a row
             cells += [Token(p, ("line", n)) for p in parts]
         else:
-            cells.append(Token(parts[0].strip(), ("row", row_id) if row_id is not None else None))
-    doc = Document(kind="text", lines=lines, tokens=cells)
+            cells.append(Token(t.strip(), ("row", row_id) if row_id is not None else None))
+    doc = Document(kind="text", lines=lines, tokens=cells, notes=notes)
     doc.title = _title(lines)
     return doc
 
 
-def _cells(line: str) -> list[str]:
-    """An aligned row as its cells; any other line as itself.
+def _delimiter(lines: list[str]) -> str:
+    """How the document's tables separate cells, from how many lines look like rows:
+    "pipe" (| or ｜, markdown or not), "tab" (a row a line, cells between tabs),
+    "cell-lines" (Word's text export: a cell a line, led by a tab) or "space" (runs of
+    spaces, or one cell a line)."""
+    piped = sum(1 for line in lines if len(_PIPE.findall(line)) >= 2)
+    if piped >= 5:
+        return "pipe"
+    if sum(1 for line in lines if line.count("\t") >= 3) >= 5:
+        return "tab"
+    if sum(1 for line in lines if line.startswith("\t")) >= 10:
+        return "cell-lines"
+    return "space"
 
-    A tab separates cells (an empty field between two tabs is a blank cell); two or more
-    spaces do too. A single space separates cells only in a run of values after a label
+
+def _unpipe(line: str) -> str:
+    return " ".join(p.strip() for p in _PIPE.split(line.strip().strip("|｜")))
+
+
+def _cells(line: str, delimiter: str) -> tuple[list[str], list[tuple[int, int]] | None]:
+    """A table row as its cells (and, where runs of spaces align them, each cell's columns
+    on a monospaced screen: CJK characters are two wide); any other line as itself.
+
+    Tabs and pipes separate cells wherever they stand, and an empty field between two is a
+    blank cell. Two or more spaces separate cells in a text without tabs or pipes. A single
+    space separates cells only in a run of values after a label
     (``一、本年新收政府信息公开申请数量 5 1 0 0``), never inside prose.
     """
+    if delimiter == "pipe":
+        if not _PIPE.search(line):
+            return [line.strip()], None
+        body = line.strip(" \u3000\r\n")
+        body = body[1:] if body[:1] in "|｜" else body
+        body = body[:-1] if body[-1:] in "|｜" else body
+        return [p.strip() for p in _PIPE.split(body)], None
     stripped = line.strip(" \u3000\r\n")
-    parts = _COLUMN_GAP.split(stripped)
-    if len(parts) > 1:
-        return [p.strip() for p in parts]
+    if delimiter == "tab":
+        parts = stripped.split("\t")
+        return [p.strip() for p in parts], None
+    if delimiter == "space":
+        matches = list(_SPACE_CELL.finditer(line.rstrip()))
+        if len(matches) > 1:
+            width = _width_prefix(line)
+            return ([m.group().strip() for m in matches],
+                    [(width(m.start()), width(m.end())) for m in matches])
     words = stripped.split(" ")
     values = 0
     while values < len(words) and _VALUE.match(words[len(words) - 1 - values]):
         values += 1
     if values >= 2 and values < len(words):
-        return [" ".join(words[: len(words) - values]), *words[len(words) - values:]]
+        return [" ".join(words[: len(words) - values]), *words[len(words) - values:]], None
     if values >= 2 and values == len(words):
-        return words
-    return [line]
+        return words, None
+    return [line], None
+
+
+def _width_prefix(line: str):
+    """Offset in the line -> its column on a monospaced screen (wide characters count 2)."""
+    columns = [0]
+    for ch in line:
+        columns.append(columns[-1] + (2 if unicodedata.east_asian_width(ch) in "WF" else 1))
+    return columns.__getitem__
+
+
+def _fill_blanks(rows: list[list[str] | None],
+                 positions: list[list[tuple[int, int]] | None]) -> list[str]:
+    """Blank cells of a space-aligned table, put back where they stand.
+
+    A blank cell prints as nothing, so a row of values shows fewer cells than its table
+    has columns. In a run of rows of values, the columns are where values stand in any
+    row (each column a span of screen positions the values of every row overlap); a short
+    row gets a blank cell for each column it prints nothing in. Where the columns cannot
+    be told (they overlap, or a value stands under no column), the row is left as printed
+    and a note says so: its values then fill the columns from the left, as printed.
+    """
+    notes: list[str] = []
+    n = 0
+    while n < len(rows):
+        run = []
+        while n < len(rows) and rows[n] is not None and positions[n] is not None and any(
+                parse_cell(c) is not None for c in rows[n]):
+            run.append(n)
+            n += 1
+        n += 1
+        if len(run) < 2:
+            continue
+        values = {i: [k for k, c in enumerate(rows[i]) if parse_cell(c) is not None]
+                  for i in run}
+        widest = max(len(v) for v in values.values())
+        short = [i for i in run if len(values[i]) < widest]
+        if not short:
+            continue
+        spans = sorted(positions[i][k] for i in run for k in values[i])
+        columns: list[list[int]] = []
+        for start, end in spans:
+            if columns and start < columns[-1][1]:
+                columns[-1][1] = max(columns[-1][1], end)
+            else:
+                columns.append([start, end])
+        for i in short:
+            if len(columns) != widest:
+                notes.append(f"text table: row {rows[i][0]!r} prints {len(values[i])} of "
+                             f"{widest} values and its columns cannot be told apart")
+                continue
+            slots: list[str | None] = [None] * widest
+            for k in values[i]:
+                start, end = positions[i][k]
+                j = next((j for j, (a, b) in enumerate(columns) if a <= start < b), None)
+                if j is None or slots[j] is not None:
+                    break
+                slots[j] = rows[i][k]
+            else:
+                first = values[i][0]
+                rows[i] = rows[i][:first] + ["" if s is None else s for s in slots]
+    return notes
 
 
 def _title(lines: list[str]) -> str | None:

@@ -251,8 +251,8 @@ class _Applications(_Section):
             # which replace this tentative row as soon as their labels appear.
             self.start_row("other.all" if group == labels.GROUP_OTHER else None)
             return
-        if self.body_started:
-            self.unknown_label(t, col, self.group)
+        self.unknown_label(t, col, self.group)
+        self.body_started = self.body_started or self.row is not None
 
     def _add_column(self, column: str, col: int | None, span: int) -> None:
         self.grid_slots = {}  # the org columns below change the column order too

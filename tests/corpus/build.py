@@ -23,7 +23,8 @@ from .render import render_docx, render_html, render_text, title_of
 COUNTS = {"html": 150, "docx": 64, "pdf": 30, "doc": 12, "wps": 6, "text": 60}
 
 _COMMON = ["breaks", "empties", "thousands", "signed", "traditional", "shuffle", "drop",
-           "short", "units", "fullwidth", "violation", "extra", "ascii_brackets"]
+           "short", "units", "fullwidth", "violation", "extra", "ascii_brackets", "justified",
+           "misprint"]
 QUIRKS = {
     "html": _COMMON + ["split", "repeat_header", "wrappers", "nbsp", "subtotal", "noise",
                        "encoding"],

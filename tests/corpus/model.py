@@ -89,6 +89,7 @@ class Spec:
     violations: list[str] = field(default_factory=list)
     quirks: set[str] = field(default_factory=set)
     published: str = ""
+    misprinted: list[str] = field(default_factory=list)  # row labels printed with a misprint
 
 
 def outcome_rows(fmt: str) -> list[tuple[str, list[tuple[str, str, str]]]]:

@@ -68,9 +68,46 @@ def tables(spec: Spec, rng: random.Random) -> list[tuple[str, list[Row], int]]:
                              rng if "shuffle" in spec.quirks else None, drop,
                              "extra" in spec.quirks)
     head = application_header(subtotal)
-    return [(SECTIONS[0], active_table(spec.fmt, short), 0),
-            (SECTIONS[1], head + body, len(head)),
-            (SECTIONS[2], appeals_table(), 0)]
+    out = [(SECTIONS[0], active_table(spec.fmt, short), 0),
+           (SECTIONS[1], head + body, len(head)),
+           (SECTIONS[2], appeals_table(), 0)]
+    if "justified" in spec.quirks or "misprint" in spec.quirks:
+        out = [(heading, [_printed_labels(spec, row, rng) for row in rows], header_rows)
+               for heading, rows, header_rows in out]
+    return out
+
+
+# A real misprint (a 2020 PDF) and wrong characters typesetters put for right ones.
+_REAL_MISPRINTS = {"2.其他法律行政法规禁止公开": "2.其他法律行政止公开"}
+_WRONG = "幵凊叚玏亍朩厶丆"
+
+
+def _printed_labels(spec: Spec, row: Row, rng: random.Random) -> Row:
+    """A row whose labels print as real documents print them: justified (spaces spread
+    between the characters of a label) and, for the row label, a misprint (one character
+    missing or wrong) in some rows."""
+    first_value = next((i for i, c in enumerate(row) if c.key is not None), None)
+    out = []
+    for i, cell in enumerate(row):
+        text = cell.text
+        if cell.key is None and text:
+            is_row_label = first_value is not None and i == first_value - 1
+            cjk = [n for n, ch in enumerate(text) if "\u4e00" <= ch <= "\u9fff"]
+            if "misprint" in spec.quirks and is_row_label and len(cjk) >= 6 \
+                    and rng.random() < 0.3:
+                if text in _REAL_MISPRINTS:
+                    text = _REAL_MISPRINTS[text]
+                else:
+                    n = rng.choice(cjk[1:-1])
+                    text = text[:n] + rng.choice(["", rng.choice(_WRONG)]) + text[n + 1:]
+                spec.misprinted.append(text)
+            if "justified" in spec.quirks and len(cjk) >= 2 and rng.random() < 0.4:
+                n = rng.choice(cjk[1:])
+                gap = " " if "spaces" in spec.quirks else rng.choice([" ", "\u3000", "  "])
+                text = text[:n] + gap + text[n:]
+            cell = replace(cell, text=text)
+        out.append(cell)
+    return out
 
 
 def place(rows: list[Row]) -> list[tuple[int, int, Cell]]:
