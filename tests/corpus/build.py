@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import AGENCIES, Spec, draw
+from .model import AGENCIES, APPLICANTS, Spec, draw
 from .render import render_docx, render_html, render_text, title_of
 
 # How many documents of each form the corpus holds.
@@ -33,8 +33,15 @@ QUIRKS = {
                                                                             "subtotal"],
     "doc": _COMMON + ["subtotal"],
     "wps": _COMMON,
-    "text": _COMMON + ["pinyin", "noise", "layout", "gbk_text"],
+    "text": _COMMON + ["pinyin", "noise", "layout", "gbk_text", "blank_cells"],
 }
+# How a text version lays out its tables: Word's text export (a cell a line, led by a tab),
+# a row a line with cells between tabs, runs of spaces (joined, or aligned in screen
+# columns), pipes (plain, markdown with separator rows, full-width ｜).
+TEXT_LAYOUTS = ["seed_layout", "tab_aligned", "spaces", "columns", "pipe", "markdown",
+                "fullwidth_pipe"]
+# Layouts where a blank cell cannot be printed (nothing marks where it stands).
+NO_BLANKS = ("spaces",)
 _EMPTY = ["", "—", "-", "/", "无", "——"]
 
 
@@ -78,6 +85,11 @@ def _fmt_number(value: int | float, spec: Spec, key: str, rng: random.Random) ->
     return text
 
 
+def _zero_row(spec: Spec, key: str) -> bool:
+    prefix = key.rsplit(".", 1)[0]
+    return all(spec.values[f"{prefix}.{c}"] == 0 for c in APPLICANTS)
+
+
 def make_spec(form: str, n: int) -> tuple[Spec, random.Random]:
     rng = random.Random(f"{form}-{n}")
     year = rng.choice([2019, 2020, 2021, 2022, 2023, 2024])
@@ -87,7 +99,11 @@ def make_spec(form: str, n: int) -> tuple[Spec, random.Random]:
     spec.published = f"{year + 1}-0{rng.randint(1, 3)}-{rng.randint(10, 28)}"
     spec.quirks = {q for q in QUIRKS[form] if rng.random() < 0.3}
     if "layout" in spec.quirks or form == "text":
-        spec.quirks.add(rng.choice(["seed_layout", "tab_aligned", "spaces"]))
+        spec.quirks.add(rng.choice(TEXT_LAYOUTS))
+    if spec.quirks.intersection(NO_BLANKS):
+        spec.quirks.discard("blank_cells")
+    elif form == "text" and rng.random() < 0.5:
+        spec.quirks.add("blank_cells")  # most text layouts can print blanks: test them often
     if "encoding" in spec.quirks:
         spec.quirks.add(rng.choice(["gbk_meta", "gbk_http", "undeclared"]))
     spec.values = draw(rng, fmt, big="thousands" in spec.quirks)
@@ -105,6 +121,10 @@ def make_spec(form: str, n: int) -> tuple[Spec, random.Random]:
         spec.expected[key] = value
         row = key.split(".", 1)[1].rsplit(".", 1)[0] if key.startswith("applications.") else ""
         if row in spec.quirks:
+            spec.expected[key] = None
+        elif "blank_cells" in spec.quirks and value == 0 and key.startswith("applications.") \
+                and not key.endswith(".total") and (rng.random() < 0.5 or _zero_row(spec, key)):
+            spec.printed[key] = ""  # a blank applicant cell: rows of zeros print only 总计
             spec.expected[key] = None
         elif "empties" in spec.quirks and value == 0 and rng.random() < 0.25:
             choices = _EMPTY[1:] if "spaces" in spec.quirks else _EMPTY

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import io
 import random
+import unicodedata
 import zipfile
 from dataclasses import replace
 
@@ -103,7 +104,8 @@ def _printed_labels(spec: Spec, row: Row, rng: random.Random) -> Row:
                 spec.misprinted.append(text)
             if "justified" in spec.quirks and len(cjk) >= 2 and rng.random() < 0.4:
                 n = rng.choice(cjk[1:])
-                gap = " " if "spaces" in spec.quirks else rng.choice([" ", "\u3000", "  "])
+                aligned_by_spaces = spec.quirks & {"spaces", "columns"}
+                gap = " " if aligned_by_spaces else rng.choice([" ", "\u3000", "  "])
                 text = text[:n] + gap + text[n:]
             cell = replace(cell, text=text)
         out.append(cell)
@@ -311,14 +313,45 @@ def render_docx(spec: Spec, rng: random.Random) -> bytes:
 # -- plain text ------------------------------------------------------------------------
 
 
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _columns_layout(spec: Spec, rows: list[Row]) -> list[str]:
+    """A table as a monospaced text export prints it: every grid column as wide as its
+    widest cell, labels left-aligned, numbers right-aligned, blank cells as spaces."""
+    grid = place(rows)
+    width = max(c + cell.colspan for _r, c, cell in grid)
+    widths = [2] * width
+    for _r, c, cell in sorted(grid, key=lambda x: x[2].colspan):
+        need = _width(cell_text(spec, cell)) + 2
+        have = sum(widths[c:c + cell.colspan])
+        if need > have:
+            widths[c + cell.colspan - 1] += need - have
+    starts = [sum(widths[:c]) for c in range(width + 1)]
+    out = []
+    for r in range(len(rows)):
+        line = ""
+        for _rr, c, cell in sorted((x for x in grid if x[0] == r), key=lambda x: x[1]):
+            text = cell_text(spec, cell)
+            room = starts[c + cell.colspan] - starts[c] - 2
+            padded = " " * (room - _width(text)) + text if cell.key else text
+            line += " " * (starts[c] - _width(line)) + padded
+        out.append(line.rstrip())
+    return out
+
+
 def render_text(spec: Spec, rng: random.Random) -> bytes:
-    """``seed`` layout (Word's text export: a tab-led line per cell) or aligned rows."""
-    layout = "seed" if "seed_layout" in spec.quirks else (
-        "tabs" if "tab_aligned" in spec.quirks else "spaces")
+    """A text version in the layout the spec draws (build.TEXT_LAYOUTS)."""
+    layout = next((q for q in ("seed_layout", "tab_aligned", "columns", "pipe", "markdown",
+                               "fullwidth_pipe") if q in spec.quirks), "spaces")
     out = [label(spec, spec.agency[0]), f"{spec.year}年政府信息公开工作年度报告", "",
            "一、总体情况", f"{spec.year}年，本机关认真做好政府信息公开工作。"]
     for heading, rows, _header_rows in tables(spec, rng):
         out.append(label(spec, heading))
+        if layout == "columns":
+            out += _columns_layout(spec, rows)
+            continue
         grid = place(rows)
         continuing: dict[int, list[tuple[int, Cell]]] = {}
         for r, c, cell in grid:
@@ -328,17 +361,24 @@ def render_text(spec: Spec, rng: random.Random) -> bytes:
             cells = sorted([(c, cell_text(spec, cell), cell) for rr, c, cell in grid if rr == r]
                            + [(c, "", cell) for c, cell in continuing.get(r, [])],
                            key=lambda x: x[0])
-            if layout == "seed":
+            texts = [text for _c, text, _cell in cells]
+            if layout == "seed_layout":
                 for _c, text, cell in cells:
                     if cell.key is None and "breaks" in spec.quirks and len(text) > 3:
                         cut = rng.randint(1, len(text) - 1)
                         text = text[:cut] + "\n" + text[cut:]
                     out.append("\t" + text)
                 out.append("")
-            elif layout == "tabs":
-                out.append("\t".join(text for _c, text, _cell in cells))
+            elif layout == "tab_aligned":
+                out.append("\t".join(texts))
+            elif layout in ("pipe", "markdown"):
+                out.append("| " + " | ".join(texts) + " |")
+                if layout == "markdown" and r == 0:
+                    out.append("|" + "|".join(["---"] * len(texts)) + "|")
+            elif layout == "fullwidth_pipe":
+                out.append("｜".join(texts))
             else:
-                out.append("  ".join(text for _c, text, _cell in cells if text))
+                out.append("  ".join(text for text in texts if text))
     out += ["五、存在的主要问题及改进情况", "无。", "", spec.agency[0],
             f"{spec.year + 1}年1月20日"]
     return "\n".join(out).encode("gb18030" if "gbk_text" in spec.quirks else "utf-8")
