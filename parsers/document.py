@@ -14,6 +14,7 @@ class Document:
     tokens: list[Token]  # table cells (and, for text, every line) in reading order
     title: str | None = None  # as the page or file states it
     breadcrumb: str | None = None
+    publisher: str | None = None  # who the page says published it (ContentSource, 发布机构)
     published: str | None = None  # YYYY-MM-DD when the page's metadata says
     encoding: str | None = None
     encoding_source: str | None = None  # "http" | "meta" | "bom" | "detected"

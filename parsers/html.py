@@ -38,19 +38,106 @@ def read_html(body: bytes, http_charset: str | None = None) -> Document:
     lines: list[str] = []
     _collect_lines(root.find("body") if root.find("body") is not None else root, lines, [""])
     lines = [line for line in clean_lines(lines) if line]
-    doc = Document(kind="html", lines=lines, tokens=table_tokens(root),
+    tokens = table_tokens(root)
+    doc = Document(kind="html", lines=lines, tokens=tokens,
                    encoding=encoding, encoding_source=source)
-    doc.title = (_meta(root, "ArticleTitle") or _first_text(root, "h1")
-                 or _page_title(_first_text(root, "title")))
-    pub = _meta(root, "PubDate") or _meta(root, "pubdate")
-    date = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", pub or "")
+    catalog = catalog_fields(tokens)
+    doc.title = _choose_title(
+        [_meta(root, "ArticleTitle"), catalog.get("title")],
+        [_first_text(root, tag) for tag in ("h1", "h2", "h3")], lines[:40],
+        _page_title(_first_text(root, "title")))
+    doc.publisher = _meta(root, "ContentSource") or catalog.get("publisher")
+    pub = _meta(root, "PubDate") or catalog.get("published") or ""
+    date = re.match(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})", pub)
     if not date:
         date = _DATE.search(" ".join(lines[:60]))
     if date:
         doc.published = f"{int(date[1]):04d}-{int(date[2]):02d}-{int(date[3]):02d}"
-    crumb = next((line for line in lines[:40] if ">" in line and "首页" in line), None)
-    doc.breadcrumb = crumb
+    doc.breadcrumb = next((line for line in lines[:40] if _is_breadcrumb(line)), None)
     return doc
+
+
+# Page chrome: what sits around an article on every page of a portal. Cut from a title
+# candidate wherever it appears: the toolbar (【字体：大 中 小】 打印 关闭 …), the byline
+# (发布时间：… 来源：… 浏览次数：…) glued to the title block.
+_TOOLBAR = re.compile(
+    r"[【\[［]?\s*(?:字[体号]\s*[:：]?\s*(?:[【\[［]?\s*[大中小]\s*[】\]］]?\s*){1,3}|"
+    r"打印(?:本页|此页)?|关闭(?:窗口|本页)?|收藏(?:本页)?|分享(?:到)?|返回顶部|我要纠错|"
+    r"(?:发布|更新|成文|公开)(?:时间|日期)\s*[:：]\s*[\d年月日\-/.: ]+|"
+    r"(?:来源|信息来源|作者|发布机构)\s*[:：]\s*\S*|"
+    r"(?:浏览|阅读|访问|点击)(?:次数|量)?\s*[:：]\s*\d*)\s*[】\]］]?")
+_REPORT_TITLE = re.compile(r"(年度报告|年报)")
+_CRUMB_START = re.compile(r"^(?:当前位置|您的位置|您现在的位置|所在位置|位置)\s*[:：]|首页")
+_CRUMB_SEPARATOR = re.compile(r"\s*(?:>|＞|»|›|→|/|＞＞|>>)\s*")
+# 信息公开目录: the metadata table over an article (索引号, 发布机构, 成文日期 …).
+_CATALOG = {"发布机构": "publisher", "发文机关": "publisher", "发布单位": "publisher",
+            "公开主体": "publisher", "信息来源": "publisher", "来源": "publisher",
+            "发布日期": "published", "发文日期": "published", "公开日期": "published",
+            "成文日期": "written", "索引号": "index", "名称": "title", "标题": "title",
+            "信息名称": "title"}
+_CATALOG_CELL = re.compile(r"^\s*(" + "|".join(_CATALOG) + r")\s*[:：]?\s*(.*)$", re.S)
+
+
+def catalog_fields(tokens: list[TokenTuple]) -> dict[str, str]:
+    """The 信息公开目录 fields a page prints in a table above the article: a label cell
+    and the cell after it in the same row, or both in one cell (发布机构：XX局)."""
+    fields: dict[str, str] = {}
+    for n, (text, row, _col, _span) in enumerate(tokens[:400]):
+        if len(text) > 80:
+            continue
+        match = _CATALOG_CELL.match(text.replace("\xa0", " "))
+        if not match:
+            continue
+        name, value = _CATALOG[match[1]], clean(match[2])
+        if not value and n + 1 < len(tokens) and tokens[n + 1][1] == row:
+            value = clean(tokens[n + 1][0])
+        if value and name not in fields and not _CATALOG_CELL.match(value):
+            fields[name] = value
+    return fields
+
+
+def strip_chrome(text: str) -> str:
+    """A title without the toolbar and byline text the page glued to it."""
+    return clean(_TOOLBAR.sub(" ", text)).strip(" -_|｜")
+
+
+def _choose_title(declared: list[str | None], headings: list[str | None], lines: list[str],
+                  page_title: str | None) -> str | None:
+    """The article's title, with the chrome glued to it cut.
+
+    What the page declares (ArticleTitle, the catalog's 名称) first. Then its headings,
+    leaving out the site's and column's names that portals put in <h1>/<h2> (a name
+    ending like an agency or a site, or a short word without a year): a heading that reads
+    as a report title, else the first. Then, where the title block is no heading at all
+    (a styled <div> after the site's chrome), the first line that reads as a dated report
+    title. Last the page's <title> without the site name.
+    """
+    for candidate in declared:
+        title = strip_chrome(candidate) if candidate else ""
+        if title:
+            return title
+    named = [t for t in (strip_chrome(h) for h in headings if h) if t and not _site_name(t)]
+    reported = [t for t in named if _REPORT_TITLE.search(t)]
+    if reported or named:
+        return (reported or named)[0]
+    for line in lines:
+        title = strip_chrome(line) if _REPORT_TITLE.search(line) else ""
+        if title and len(title) <= 80 and "。" not in title and _YEAR.search(title):
+            return title
+    return strip_chrome(page_title) if page_title else None
+
+
+_SITE_NAME = re.compile(r"(政府|网|网站|门户|平台|局|委员会|委|办公室|中心|政务公开|信息公开)$")
+_YEAR = re.compile(r"(19|20)\d{2}")
+
+
+def _site_name(title: str) -> bool:
+    """A name portals print as a heading of every page: the site's or the column's."""
+    return bool(_SITE_NAME.search(title)) or (len(title) <= 8 and not _YEAR.search(title))
+
+
+def _is_breadcrumb(line: str) -> bool:
+    return bool(_CRUMB_START.search(line[:12])) and len(_CRUMB_SEPARATOR.findall(line)) >= 2
 
 
 def _meta(root: etree._Element, name: str) -> str | None:

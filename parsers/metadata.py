@@ -59,9 +59,44 @@ class Metadata:
 
 
 def title_of(doc: Document, hints: Hints | None = None) -> str | None:
-    """The document's own title, else the link text that led to it."""
+    """The document's own title, else one its first paragraph states, else the link text
+    that led to it."""
     title = doc.title if doc.title and has_cjk(doc.title) else None
-    return title or (clean(hints.title) if hints and hints.title else None)
+    return title or body_title(doc.lines) or (clean(hints.title) if hints and hints.title
+                                              else None)
+
+
+# A report's title inside a sentence (现将北京市海淀区财政局2023年政府信息公开工作年度报告公布如下).
+_TITLE_IN_TEXT = re.compile(
+    r"([\u4e00-\u9fff（）()]{0,40}?)(\d{4}\s*年度?\s*(?:政府信息公开|政务公开|信息公开)"
+    r"(?:工作)?(?:年度)?报告)")
+_LEADING_VERB = re.compile(r"^(?:现将|现|特将|兹将|兹|将|特|根据|按照|本报告|本|是|为|即)")
+# Who the body says compiled the report (本报告由XX根据《条例》编制).
+_COMPILED_BY = re.compile(
+    r"由\s*([\u4e00-\u9fff（）()]{3,40}?)\s*(?:根据|依据|按照|依照|负责|组织|编制|编写|制作|发布)")
+# Lines of a page's footer, which no signature is: 版权所有、主办单位、备案号 …
+_FOOTER = re.compile(r"(版权所有|主办|承办|协办|技术支持|网站标识码|ICP|备案|公网安备|联系我们|"
+                     r"网站地图|Copyright|©)", re.I)
+
+
+def body_title(lines: list[str]) -> str | None:
+    """A report title stated in the first paragraphs, when the document prints none."""
+    for line in lines[:12]:
+        match = _TITLE_IN_TEXT.search(line)
+        if match:
+            prefix = re.split(r"[，。、《“：:；;\s]", match[1])[-1]
+            prefix = _LEADING_VERB.sub("", prefix)
+            # Only an agency's name belongs to the title (not 由XX编制的 before it).
+            return (prefix if _AGENCY_END.search(prefix) else "") + match[2]
+    return None
+
+
+def _agency_from_body(lines: list[str]) -> str | None:
+    for line in lines[:12]:
+        match = _COMPILED_BY.search(line)
+        if match and _AGENCY_END.search(match[1]):
+            return match[1]
+    return None
 
 
 def extract(doc: Document, hints: Hints | None = None, *, title: str | None = None,
@@ -71,12 +106,16 @@ def extract(doc: Document, hints: Hints | None = None, *, title: str | None = No
     hints = hints or Hints()
     title = title if title is not None else title_of(doc, hints)
     signature = doc.lines[-8:]
-    agency = (_agency_from_title(title) or _agency_from_signature(signature)
+    publisher = doc.publisher if doc.publisher and _AGENCY_END.search(doc.publisher) else None
+    # The report's own words first (title, 由XX编制, signature), then the page's metadata.
+    agency = (_agency_from_title(title) or _agency_from_body(doc.lines)
+              or _agency_from_signature(signature) or publisher
+              or _agency_from_crumb(doc.breadcrumb)
               or (clean(hints.agency) if hints.agency else None))
     agency = _expand(agency) if agency else None
     region = None
-    sources = (agency, title, doc.breadcrumb, "\n".join(doc.lines[:40]), "\n".join(signature),
-               hints.agency) if locate else ()
+    sources = (agency, title, publisher, doc.breadcrumb, "\n".join(doc.lines[:40]),
+               "\n".join(signature), hints.agency) if locate else ()
     for source in sources:
         if source:
             region = divisions().find(source)
@@ -98,8 +137,17 @@ def _agency_from_title(title: str | None) -> str | None:
     return name if 2 < len(name) <= 40 and _AGENCY_END.search(name) else None
 
 
+def _agency_from_crumb(crumb: str | None) -> str | None:
+    """The deepest breadcrumb step that names an agency (首页 > 部门 > XX区财政局 > 年报)."""
+    steps = re.split(r"\s*(?:>|＞|»|›|→|/)\s*", crumb or "")
+    return next((s for s in reversed(steps)
+                 if 3 < len(s) <= 40 and _AGENCY_END.search(s) and "首页" not in s), None)
+
+
 def _agency_from_signature(lines: list[str]) -> str | None:
     for line in reversed(lines):
+        if _FOOTER.search(line):
+            continue
         candidate = line.split()[-1].strip("?？ ") if line.split() else ""
         if 3 < len(candidate) <= 40 and has_cjk(candidate) and _AGENCY_END.search(candidate):
             return candidate
