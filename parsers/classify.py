@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 
+from . import labels
 from .document import Document
+from .text import label_key
 
 PARSED = "parsed"  # tables found and read
 NO_TABLE = "no-table"  # a report that prints no statistical table (values null, a note says why)
@@ -43,6 +45,18 @@ def classify(doc: Document, title: str | None, has_tables: bool) -> tuple[bool, 
     if _PAGINATION.search("\n".join(doc.lines)) and report_titles >= 3:
         return False, NOT_A_REPORT  # a list of reports, not one
     prose = "\n".join(doc.lines)
-    if titled and sum(1 for word in _REPORT_PROSE if word in prose) >= 2:
+    if (titled or template_sections(doc.lines) >= 3) \
+            and sum(1 for word in _REPORT_PROSE if word in prose) >= 2:
         return True, NO_TABLE
     return False, NOT_A_REPORT
+
+
+def template_sections(lines: list[str]) -> int:
+    """How many of the template's numbered sections (一、总体情况 … 五、存在的主要问题)
+    the document prints as headings: a report is known by its content, title or not."""
+    found = {labels.section_heading(label_key(line)) for line in lines if len(line) <= 40}
+    overview = any(_OVERVIEW.match(line) for line in lines)
+    return len(found - {None}) + overview
+
+
+_OVERVIEW = re.compile(r"^\s*一\s*[、.]\s*总体情况")

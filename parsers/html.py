@@ -124,7 +124,8 @@ def _choose_title(declared: list[str | None], headings: list[str | None], lines:
         title = strip_chrome(line) if _REPORT_TITLE.search(line) else ""
         if title and len(title) <= 80 and "。" not in title and _YEAR.search(title):
             return title
-    return strip_chrome(page_title) if page_title else None
+    title = strip_chrome(page_title) if page_title else ""
+    return title if title and not _site_name(title) else None
 
 
 _SITE_NAME = re.compile(r"(政府|网|网站|门户|平台|局|委员会|委|办公室|中心|政务公开|信息公开)$")

@@ -167,6 +167,8 @@ def _qualify(agency: str, region: Region) -> str:
         return agency
     rest = agency[agency.index(region.district):]
     prefix = region.city or region.province or ""
+    if region.special or rest.startswith(prefix[:2]):
+        return rest  # a name that stands alone (平潭综合实验区…, 郑州航空港…)
     return prefix + rest
 
 

@@ -146,11 +146,11 @@ def _fill_blanks(rows: list[list[str] | None],
     """Blank cells of a space-aligned table, put back where they stand.
 
     A blank cell prints as nothing, so a row of values shows fewer cells than its table
-    has columns. In a run of rows of values, the columns are where values stand in any
-    row (each column a span of screen positions the values of every row overlap); a short
-    row gets a blank cell for each column it prints nothing in. Where the columns cannot
-    be told (they overlap, or a value stands under no column), the row is left as printed
-    and a note says so: its values then fill the columns from the left, as printed.
+    has columns. In a run of rows of values, the columns are found from where the values
+    stand: the spans of screen positions that values of different rows overlap, or, where
+    values are aligned differently from row to row, the spans the values of the fullest
+    rows cover. A short row gets a blank cell in each column it prints nothing in. Where
+    the columns cannot be told apart, the row is left as printed and a note says so.
     """
     notes: list[str] = []
     n = 0
@@ -161,37 +161,73 @@ def _fill_blanks(rows: list[list[str] | None],
             run.append(n)
             n += 1
         n += 1
-        if len(run) < 2:
-            continue
         values = {i: [k for k, c in enumerate(rows[i]) if parse_cell(c) is not None]
                   for i in run}
-        widest = max(len(v) for v in values.values())
+        widest = max((len(v) for v in values.values()), default=0)
         short = [i for i in run if len(values[i]) < widest]
-        if not short:
+        if len(run) < 2 or not short:
             continue
-        spans = sorted(positions[i][k] for i in run for k in values[i])
-        columns: list[list[int]] = []
-        for start, end in spans:
-            if columns and start < columns[-1][1]:
-                columns[-1][1] = max(columns[-1][1], end)
-            else:
-                columns.append([start, end])
+        spans = {i: [positions[i][k] for k in values[i]] for i in run}
+        columns = _merged_columns(spans, widest) or _full_row_columns(spans, widest)
         for i in short:
-            if len(columns) != widest:
+            slots = _place(spans[i], columns) if columns else None
+            if slots is None:
                 notes.append(f"text table: row {rows[i][0]!r} prints {len(values[i])} of "
                              f"{widest} values and its columns cannot be told apart")
                 continue
-            slots: list[str | None] = [None] * widest
-            for k in values[i]:
-                start, end = positions[i][k]
-                j = next((j for j, (a, b) in enumerate(columns) if a <= start < b), None)
-                if j is None or slots[j] is not None:
-                    break
-                slots[j] = rows[i][k]
-            else:
-                first = values[i][0]
-                rows[i] = rows[i][:first] + ["" if s is None else s for s in slots]
+            cells: list[str] = [""] * len(columns)
+            for k, j in zip(values[i], slots, strict=True):
+                cells[j] = rows[i][k]
+            first = values[i][0]
+            rows[i] = rows[i][:first] + cells
     return notes
+
+
+def _merged_columns(spans: dict[int, list[tuple[int, int]]],
+                    widest: int) -> list[tuple[int, int]] | None:
+    """Columns as the spans that values of different rows overlap, if every row's values
+    then fall in distinct columns."""
+    merged: list[list[int]] = []
+    for start, end in sorted(span for row in spans.values() for span in row):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    columns = [(a, b) for a, b in merged]
+    if len(columns) != widest or any(_place(row, columns, exact=True) is None
+                                    for row in spans.values()):
+        return None
+    return columns
+
+
+def _full_row_columns(spans: dict[int, list[tuple[int, int]]],
+                      widest: int) -> list[tuple[int, int]] | None:
+    """Columns as the spans the values of the fullest rows cover, if those do not overlap."""
+    full = [row for row in spans.values() if len(row) == widest]
+    columns = [(min(row[j][0] for row in full), max(row[j][1] for row in full))
+               for j in range(widest)]
+    if any(b[0] < a[1] for a, b in zip(columns, columns[1:], strict=False)):
+        return None
+    return columns
+
+
+def _place(row: list[tuple[int, int]], columns: list[tuple[int, int]],
+           exact: bool = False) -> list[int] | None:
+    """The column of each value of a row (left to right, one value a column), or None."""
+    slots = []
+    for start, end in row:
+        inside = [j for j, (a, b) in enumerate(columns) if a < end and start < b]
+        if len(inside) == 1:
+            j = inside[0]
+        elif exact or inside:
+            return None
+        else:  # between columns: the nearest one
+            centre = (start + end) / 2
+            j = min(range(len(columns)), key=lambda j: abs(sum(columns[j]) / 2 - centre))
+        if slots and j <= slots[-1]:
+            return None
+        slots.append(j)
+    return slots
 
 
 def _title(lines: list[str]) -> str | None:

@@ -29,6 +29,7 @@ class Region:
     city: str | None
     district: str | None
     division_code: str | None
+    special: bool = False  # a special area (平潭综合实验区): its name stands without the city's
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class _Division:
     level: str
     parent: str
     shown: str | None = None  # the name a region gives it, where not ``name`` (former names)
+    special: bool = False
 
     @property
     def label(self) -> str:
@@ -53,8 +55,8 @@ class Divisions:
         for name, code, own_name in aliases:
             d = self.by_code.get(code)
             if d is not None:
-                rows = [*rows, _Division(code, name, d.level, d.parent, d.name if not own_name
-                                         else name)]
+                rows = [*rows, _Division(code, name, d.level, d.parent,
+                                         None if own_name else d.name, own_name)]
         self.counties = [d for d in rows if d.level == "county" and d.name not in _NOT_A_CITY]
         self.cities = [d for d in rows if d.level == "city" and d.name not in _NOT_A_CITY]
         self.provinces = [d for d in rows if d.level == "province" and not d.shown]
@@ -76,7 +78,8 @@ class Divisions:
             return Region(division.label, None, None, division.code)
         parent = self.by_code.get(division.parent)
         if division.level == "city":
-            return Region(parent.name if parent else None, division.label, None, division.code)
+            return Region(parent.name if parent else None, division.label, None, division.code,
+                          division.special)
         city = parent
         province = self.by_code.get(city.parent) if city else None
         city_name = None
@@ -84,7 +87,7 @@ class Divisions:
                                                       not in MUNICIPALITIES):
             city_name = city.name
         return Region(province.name if province else None, city_name, division.label,
-                      division.code)
+                      division.code, division.special)
 
     def find(self, text: str) -> Region | None:
         """The one district (else city, else province) the text names; None if unclear."""

@@ -24,10 +24,10 @@ COUNTS = {"html": 150, "docx": 64, "pdf": 30, "doc": 12, "wps": 6, "text": 60}
 
 _COMMON = ["breaks", "empties", "thousands", "signed", "traditional", "shuffle", "drop",
            "short", "units", "fullwidth", "violation", "extra", "ascii_brackets", "justified",
-           "misprint"]
+           "misprint", "untitled"]
 QUIRKS = {
     "html": _COMMON + ["split", "repeat_header", "wrappers", "nbsp", "subtotal", "noise",
-                       "encoding"],
+                       "encoding", "chrome", "toolbar"],
     "docx": _COMMON + ["subtotal", "noise"],
     "pdf": [q for q in _COMMON if q not in ("traditional", "fullwidth")] + ["kangxi",
                                                                             "subtotal"],
@@ -104,6 +104,13 @@ def make_spec(form: str, n: int) -> tuple[Spec, random.Random]:
         spec.quirks.discard("blank_cells")
     elif form == "text" and rng.random() < 0.5:
         spec.quirks.add("blank_cells")  # most text layouts can print blanks: test them often
+    if "untitled" in spec.quirks and "chrome" in spec.quirks:
+        spec.quirks.discard("untitled")  # a portal page has a title block (chrome tests it)
+    if "untitled" in spec.quirks:  # and then says who wrote it: 由XX编制, a title in a
+        spec.quirks.add(rng.choice(["untitled_by", "untitled_titled", "untitled_signed"]))
+    if "chrome" in spec.quirks:  # where the page says whose report it is
+        spec.quirks.add(rng.choice(["agency_title", "agency_meta", "agency_catalog",
+                                    "agency_crumb", "agency_sentence"]))
     if "encoding" in spec.quirks:
         spec.quirks.add(rng.choice(["gbk_meta", "gbk_http", "undeclared"]))
     spec.values = draw(rng, fmt, big="thousands" in spec.quirks)

@@ -172,6 +172,76 @@ def _html_cell(spec: Spec, cell: Cell, rng: random.Random) -> str:
     return f"<td{span}>{body}</td>"
 
 
+def site_of(spec: Spec) -> str:
+    """The portal a report is published on: its district's (or city's) government."""
+    _agency, province, city, district, _code = spec.agency
+    return f"{city or province}{district}人民政府" if not district.startswith(
+        (city or province)[:2]) else f"{district}管理委员会"
+
+
+def opening(spec: Spec) -> tuple[list[str], str]:
+    """(title lines, first paragraph) of the report body. Untitled reports print no title:
+    who wrote it and when are said in the first paragraph or only by the signature."""
+    agency, year = spec.agency[0], spec.year
+    period = f"本报告中所列数据的统计期限自{year}年1月1日起至{year}年12月31日止。"
+    if "untitled" not in spec.quirks:
+        return ([agency, f"{year}年政府信息公开工作年度报告"],
+                "本报告根据《中华人民共和国政府信息公开条例》要求编制。")
+    first = {"by": f"本报告由{agency}根据《中华人民共和国政府信息公开条例》编制。{period}",
+             "titled": f"现将{agency}{year}年政府信息公开工作年度报告公布如下。{period}",
+             "signed": f"本报告根据《中华人民共和国政府信息公开条例》要求编制。{period}"}
+    return [], first[next(q for q in ("by", "titled", "signed") if f"untitled_{q}" in
+                          spec.quirks)]
+
+
+_CHROME_AGENCY = ("agency_title", "agency_meta", "agency_catalog", "agency_crumb",
+                  "agency_sentence")
+_CRUMB_SEPARATORS = (" &gt; ", " » ", " › ", " / ", "&gt;&gt;")
+
+
+def _chrome(spec: Spec, rng: random.Random, title: str) -> dict[str, str]:
+    """The page around a report on a real portal: the site's header and navigation, the
+    title block with its toolbar, a breadcrumb, the 信息公开目录 table, a footer; and where
+    the agency's name is given (the title, a <meta>, the catalog, the breadcrumb or the
+    first sentence)."""
+    agency, site = spec.agency[0], site_of(spec)
+    where = next(q for q in _CHROME_AGENCY if q in spec.quirks)
+    shown = title if where == "agency_title" else title.replace(agency, "")
+    toolbar = rng.choice(["【字体：大 中 小】 打印 关闭", "<span>【字体：<a>大</a> <a>中</a> "
+                          "<a>小</a>】</span><a>【打印本页】</a><a>【关闭窗口】</a>",
+                          " 发布时间：" + spec.published + " 来源：本网 浏览次数：128"])
+    sep = rng.choice(_CRUMB_SEPARATORS)
+    steps = ["首页", "政务公开", "政府信息公开"] + ([agency] if where == "agency_crumb" else []) \
+        + ["政府信息公开年报"]
+    parts = {
+        "head": f'<title>{html.escape(site)}</title>' + (
+            f'<meta name="ArticleTitle" content="{html.escape(shown)}">'
+            f'<meta name="ContentSource" content="{html.escape(agency)}">'
+            f'<meta name="PubDate" content="{spec.published} 09:30">'
+            if where == "agency_meta" else ""),
+        "header": f'<div class="top"><h1>{html.escape(site)}</h1><ul class="nav"><li>首页</li>'
+                  "<li>政务公开</li><li>政府信息公开年报</li><li>互动交流</li></ul></div>"
+                  f'<div class="crumb">{rng.choice(["当前位置：", "您的位置："])}'
+                  f'{sep.join(steps)}</div>',
+        "title": f'<div class="article-title">{html.escape(shown)}'
+                 f'{toolbar if "toolbar" in spec.quirks else ""}</div>',
+        "catalog": "",
+        "first": f"<p>本报告由{html.escape(agency)}根据《中华人民共和国政府信息公开条例》编制。</p>"
+                 if where == "agency_sentence" else "",
+        "signature": where == "agency_title",
+        "footer": f'<div class="footer">主办单位：{html.escape(site)}办公室 版权所有 '
+                  f'网站标识码：{spec.agency[4]}0001 ICP备05012345号</div>',
+    }
+    if where == "agency_catalog":
+        parts["catalog"] = (
+            '<table class="xxgk"><tr><td>索引号：</td><td>'
+            f'{spec.agency[4]}/{spec.year + 1}-00012</td><td>发布机构：</td>'
+            f"<td>{html.escape(agency)}</td></tr><tr><td>成文日期：</td><td>{spec.published}"
+            f"</td><td>发布日期：</td><td>{spec.published}</td></tr><tr><td>名称：</td>"
+            f'<td colspan="3">{html.escape(shown)}</td></tr></table>')
+    return parts
+
+
 def render_html(spec: Spec, rng: random.Random) -> tuple[bytes, str | None]:
     """The page and the Content-Type header it is served with."""
     parts = []
@@ -193,16 +263,31 @@ def render_html(spec: Spec, rng: random.Random) -> tuple[bytes, str | None]:
                 parts.append('<p style="page-break-after:always">- 2 -</p>')
     title = title_of(spec)
     shown_title = label(spec, title) if "traditional" in spec.quirks else title
+    signature = f'<p style="text-align:right">{html.escape(spec.agency[0])}</p>'
+    if "chrome" in spec.quirks:
+        chrome = _chrome(spec, rng, shown_title)
+        head, top = chrome["head"], chrome["header"] + chrome["catalog"] + chrome["title"]
+        first = chrome["first"] or "<p>本报告根据《中华人民共和国政府信息公开条例》要求编制。</p>"
+        signature = signature if chrome["signature"] else ""
+        bottom = chrome["footer"]
+    elif "untitled" in spec.quirks:
+        head = f"<title>{html.escape(site_of(spec))}</title>"
+        top, first, bottom = "", f"<p>{html.escape(opening(spec)[1])}</p>", ""
+    else:
+        head = f"<title>{html.escape(shown_title)}_政府信息公开</title>"
+        top = ('<div class="crumb">首页 &gt; 政府信息公开 &gt; 政府信息公开年报</div>'
+               f'<h1>{html.escape(shown_title)}</h1>'
+               f'<div class="info">发布日期：{spec.published} 来源：本机关</div>')
+        first, bottom = "<p>本报告根据《中华人民共和国政府信息公开条例》要求编制。</p>", ""
     page = f"""<!DOCTYPE html>
-<html><head>{{meta}}<title>{html.escape(shown_title)}_政府信息公开</title></head><body>
-<div class="crumb">首页 &gt; 政府信息公开 &gt; 政府信息公开年报</div>
-<h1>{html.escape(shown_title)}</h1>
-<div class="info">发布日期：{spec.published} 来源：本机关</div>
-<p>本报告根据《中华人民共和国政府信息公开条例》要求编制。</p>
+<html><head>{{meta}}{head}</head><body>
+{top}
+{first}
 <p>一、总体情况</p><p>{spec.year}年，本机关认真做好政府信息公开工作。</p>
 {"".join(parts)}
 <p>五、存在的主要问题及改进情况</p><p>无。</p>
-<p style="text-align:right">{html.escape(spec.agency[0])}</p>
+{signature}
+{bottom}
 </body></html>"""
     encoding = "utf-8"
     if "gbk_meta" in spec.quirks:
@@ -287,10 +372,10 @@ def _docx_table(spec: Spec, rows: list[Row], rng: random.Random) -> str:
 
 def render_docx(spec: Spec, rng: random.Random) -> bytes:
     """A DOCX written part by part (python-docx's merge is quadratic: seconds a table)."""
-    title = title_of(spec)
-    agency = label(spec, spec.agency[0]) if "traditional" in spec.quirks else spec.agency[0]
-    body = [_paragraph(agency), _paragraph(title.replace(spec.agency[0], "")),
-            _paragraph("本报告根据《中华人民共和国政府信息公开条例》要求编制。"),
+    title_lines, first = opening(spec)
+    if title_lines and "traditional" in spec.quirks:
+        title_lines[0] = label(spec, title_lines[0])
+    body = [*map(_paragraph, title_lines), _paragraph(first),
             _paragraph("一、总体情况"),
             _paragraph(f"{spec.year}年，本机关认真做好政府信息公开工作。")]
     for heading, rows, _header_rows in tables(spec, rng):
@@ -345,8 +430,11 @@ def render_text(spec: Spec, rng: random.Random) -> bytes:
     """A text version in the layout the spec draws (build.TEXT_LAYOUTS)."""
     layout = next((q for q in ("seed_layout", "tab_aligned", "columns", "pipe", "markdown",
                                "fullwidth_pipe") if q in spec.quirks), "spaces")
-    out = [label(spec, spec.agency[0]), f"{spec.year}年政府信息公开工作年度报告", "",
-           "一、总体情况", f"{spec.year}年，本机关认真做好政府信息公开工作。"]
+    title_lines, first = opening(spec)
+    if title_lines:
+        title_lines[0] = label(spec, title_lines[0])
+    out = [*title_lines, "", first, "一、总体情况",
+           f"{spec.year}年，本机关认真做好政府信息公开工作。"]
     for heading, rows, _header_rows in tables(spec, rng):
         out.append(label(spec, heading))
         if layout == "columns":
