@@ -44,7 +44,9 @@ def read_html(body: bytes, http_charset: str | None = None) -> Document:
     catalog = catalog_fields(tokens)
     doc.title = _choose_title(
         [_meta(root, "ArticleTitle"), catalog.get("title")],
-        [_first_text(root, tag) for tag in ("h1", "h2", "h3")], lines[:40],
+        [_first_text(root, tag) for tag in ("h1", "h2", "h3")],
+        # a title block is a line of prose, or a cell of a layout table (older portals)
+        lines[:40] + [text for text, *_ in tokens[:60] if len(text) <= 120],
         _page_title(_first_text(root, "title")))
     doc.publisher = _meta(root, "ContentSource") or catalog.get("publisher")
     pub = _meta(root, "PubDate") or catalog.get("published") or ""

@@ -83,7 +83,7 @@ def _delimiter(lines: list[str]) -> str:
     "cell-lines" (Word's text export: a cell a line, led by a tab) or "space" (runs of
     spaces, or one cell a line)."""
     piped = sum(1 for line in lines if len(_PIPE.findall(line)) >= 2)
-    if piped >= 5:
+    if piped >= 3:
         return "pipe"
     if sum(1 for line in lines if line.count("\t") >= 3) >= 5:
         return "tab"

@@ -139,7 +139,7 @@ class _Section:
             self.out.notes.append(f"{self.table}: row label {t!r} left unmatched ({match.why}: "
                                   f"{', '.join(match.near)})")
             self.start_row(None)
-        elif self.numbered_rows and _ROW_START.match(t):
+        elif self.numbered_rows and _ROW_START.match(t) and not labels.section_marker(t):
             self.out.notes.append(f"{self.table}: row label {t!r} matches no template row")
             self.start_row(None)
         self.fragment = t if col is None else ""

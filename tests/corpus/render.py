@@ -224,7 +224,10 @@ def _chrome(spec: Spec, rng: random.Random, title: str) -> dict[str, str]:
                   f'<div class="crumb">{rng.choice(["当前位置：", "您的位置："])}'
                   f'{sep.join(steps)}</div>',
         "title": f'<div class="article-title">{html.escape(shown)}'
-                 f'{toolbar if "toolbar" in spec.quirks else ""}</div>',
+                 f'{toolbar if "toolbar" in spec.quirks else ""}</div>' + (
+                     "" if where in ("agency_meta", "agency_catalog") else
+                     f'<div class="info">发布日期：{spec.published}　来源：'
+                     f'{html.escape(site)}</div>'),
         "catalog": "",
         "first": f"<p>本报告由{html.escape(agency)}根据《中华人民共和国政府信息公开条例》编制。</p>"
                  if where == "agency_sentence" else "",
