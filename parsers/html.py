@@ -77,6 +77,7 @@ _CATALOG = {"发布机构": "publisher", "发文机关": "publisher", "发布单
             "发布日期": "published", "发文日期": "published", "公开日期": "published",
             "成文日期": "written", "索引号": "index", "名称": "title", "标题": "title",
             "信息名称": "title"}
+_CATALOG_FIRST = frozenset(label[0] for label in _CATALOG)
 _CATALOG_CELL = re.compile(r"^\s*(" + "|".join(_CATALOG) + r")\s*[:：]?\s*(.*)$", re.S)
 
 
@@ -85,7 +86,8 @@ def catalog_fields(tokens: list[TokenTuple]) -> dict[str, str]:
     and the cell after it in the same row, or both in one cell (发布机构：XX局)."""
     fields: dict[str, str] = {}
     for n, (text, row, _col, _span) in enumerate(tokens[:400]):
-        if len(text) > 80:
+        # most cells are numbers or row labels: a first-character test skips them cheaply
+        if len(text) > 80 or text.lstrip()[:1] not in _CATALOG_FIRST:
             continue
         match = _CATALOG_CELL.match(text.replace("\xa0", " "))
         if not match:

@@ -12,7 +12,6 @@ reader where it is.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from .document import Document
 from .tables import Token
@@ -25,6 +24,12 @@ _NOISE = re.compile(r"^[?？\s]*$")
 _SPACE_CELL = re.compile(
     r"[^ \u3000\u00a0\t]+(?:[ \u3000\u00a0](?![ \u3000\u00a0])[^ \u3000\u00a0\t]+)*")
 _PIPE = re.compile(r"[|｜]")
+# Characters a monospaced screen shows two columns wide (Unicode East Asian Width W and F:
+# CJK, kana, hangul, full-width forms; emoji and rare scripts aside); the ambiguous ones
+# (“ — …) count one, as terminals do.
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
+                   "\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60"
+                   "\uffe0-\uffe6\U00020000-\U0003fffd]")
 _MARKDOWN_RULE = re.compile(r"^\s*[|｜]?\s*:?-{2,}:?\s*(?:[|｜]\s*:?-{2,}:?\s*)*[|｜]?\s*$")
 _VALUE = re.compile(r"^(?:[+\-−]?[\d０-９][\d０-９,，.]*(?:万元|元|件)?[?？]?|[—\-/－―]+|无)$")
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
@@ -135,10 +140,9 @@ def _cells(line: str, delimiter: str) -> tuple[list[str], list[tuple[int, int]] 
 
 def _width_prefix(line: str):
     """Offset in the line -> its column on a monospaced screen (wide characters count 2)."""
-    columns = [0]
-    for ch in line:
-        columns.append(columns[-1] + (2 if unicodedata.east_asian_width(ch) in "WF" else 1))
-    return columns.__getitem__
+    if line.isascii():
+        return int
+    return lambda offset: offset + len(_WIDE.findall(line, 0, offset))
 
 
 def _fill_blanks(rows: list[list[str] | None],
