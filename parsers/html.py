@@ -44,9 +44,10 @@ def read_html(body: bytes, http_charset: str | None = None) -> Document:
     catalog = catalog_fields(tokens)
     doc.title = _choose_title(
         [_meta(root, "ArticleTitle"), catalog.get("title")],
-        [_first_text(root, tag) for tag in ("h1", "h2", "h3")],
+        _headings(root),
         # a title block is a line of prose, or a cell of a layout table (older portals)
-        lines[:40] + [text for text, *_ in tokens[:60] if len(text) <= 120],
+        lines[:40] + [clean(text) for text, *_ in tokens[:60]
+                      if len(text) <= 120 and _REPORT_TITLE.search(text)],
         _page_title(_first_text(root, "title")))
     doc.publisher = _meta(root, "ContentSource") or catalog.get("publisher")
     pub = _meta(root, "PubDate") or catalog.get("published") or ""
@@ -69,6 +70,10 @@ _TOOLBAR = re.compile(
     r"(?:来源|信息来源|作者|发布机构)\s*[:：]\s*\S*|"
     r"(?:浏览|阅读|访问|点击)(?:次数|量)?\s*[:：]\s*\d*)\s*[】\]］]?")
 _REPORT_TITLE = re.compile(r"(年度报告|年报)")
+# Words every toolbar or byline has one of: the full pattern runs only where one is.
+_TOOLBAR_HINT = re.compile(r"字[体号]|打印|关闭|收藏|分享|返回顶部|纠错|时间|日期|来源|作者|发布|"
+                           r"浏览|阅读|访问|点击")
+_SPACES = re.compile(r"\s+")
 _CRUMB_START = re.compile(r"^(?:当前位置|您的位置|您现在的位置|所在位置|位置)\s*[:：]|首页")
 _CRUMB_SEPARATOR = re.compile(r"\s*(?:>|＞|»|›|→|/|＞＞|>>)\s*")
 # 信息公开目录: the metadata table over an article (索引号, 发布机构, 成文日期 …).
@@ -77,32 +82,42 @@ _CATALOG = {"发布机构": "publisher", "发文机关": "publisher", "发布单
             "发布日期": "published", "发文日期": "published", "公开日期": "published",
             "成文日期": "written", "索引号": "index", "名称": "title", "标题": "title",
             "信息名称": "title"}
-_CATALOG_FIRST = frozenset(label[0] for label in _CATALOG)
 _CATALOG_CELL = re.compile(r"^\s*(" + "|".join(_CATALOG) + r")\s*[:：]?\s*(.*)$", re.S)
+# A catalog label at the start of a cell, the rest of that cell, and the next cell.
+_CATALOG_JOINED = re.compile(r"(?:^|\x00)[ \t\r\n]*(" + "|".join(_CATALOG) +
+                             r")[ \t\r\n]*[:：]?([^\x00]*)(?:\x00([^\x00]*))?")
 
 
 def catalog_fields(tokens: list[TokenTuple]) -> dict[str, str]:
     """The 信息公开目录 fields a page prints in a table above the article: a label cell
-    and the cell after it in the same row, or both in one cell (发布机构：XX局)."""
+    and the cell after it, or both in one cell (发布机构：XX局). One regular expression
+    over the first cells joined, not a loop over them (most pages have no catalog)."""
     fields: dict[str, str] = {}
-    for n, (text, row, _col, _span) in enumerate(tokens[:400]):
-        # most cells are numbers or row labels: a first-character test skips them cheaply
-        if len(text) > 80 or text.lstrip()[:1] not in _CATALOG_FIRST:
-            continue
-        match = _CATALOG_CELL.match(text.replace("\xa0", " "))
-        if not match:
-            continue
-        name, value = _CATALOG[match[1]], clean(match[2])
-        if not value and n + 1 < len(tokens) and tokens[n + 1][1] == row:
-            value = clean(tokens[n + 1][0])
-        if value and name not in fields and not _CATALOG_CELL.match(value):
+    joined = "\x00".join([text for text, *_ in tokens[:400]]).replace("\xa0", " ")
+    for match in _CATALOG_JOINED.finditer(joined):
+        name = _CATALOG[match[1]]
+        value = clean(match[2]) or clean(match[3] or "")
+        if value and name not in fields and len(value) <= 80 and not _CATALOG_CELL.match(value):
             fields[name] = value
     return fields
 
 
 def strip_chrome(text: str) -> str:
-    """A title without the toolbar and byline text the page glued to it."""
-    return clean(_TOOLBAR.sub(" ", text)).strip(" -_|｜")
+    """A (cleaned) title without the toolbar and byline text the page glued to it."""
+    if not _TOOLBAR_HINT.search(text):
+        return text.strip(" -_|｜")
+    return _SPACES.sub(" ", _TOOLBAR.sub(" ", text)).strip(" -_|｜")
+
+
+def _headings(root: etree._Element) -> list[str | None]:
+    """The first <h1>, <h2> and <h3>, in one walk of the tree (a page may have none)."""
+    first: dict[str, str | None] = {}
+    for element in root.iter("h1", "h2", "h3"):
+        if element.tag not in first:
+            first[element.tag] = clean("".join(element.itertext())) or None
+            if len(first) == 3:
+                break
+    return [first.get(tag) for tag in ("h1", "h2", "h3")]
 
 
 def _choose_title(declared: list[str | None], headings: list[str | None], lines: list[str],

@@ -15,6 +15,8 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
+from .text import label_key
+
 ACTIVE, APPLICATIONS, APPEALS, END = "active", "applications", "appeals", "end"
 
 _HEADING = re.compile(r"^[一二三四五六七八九十]+[、.]")
@@ -338,6 +340,12 @@ def _core(t: str) -> tuple[str, int | None]:
 
 
 @lru_cache(maxsize=16384)
+def _fuzzy(table: str, t: str) -> tuple[int | None, tuple[tuple[int, str], ...]]:
+    """The sub-row number a label prints, and the template rows close to the rest of it."""
+    core, number = _core(t)
+    return number, (_close_rows(table, core) if len(core) >= MIN_FUZZY else ())
+
+
 def _close_rows(table: str, core: str) -> tuple[tuple[int, str], ...]:
     """(distance, row) for every template row within the misprint allowance, closest first."""
     out: dict[str, int] = {}
@@ -363,18 +371,13 @@ def match_row(table: str, text: str, group: str | None = None, *, after: str | N
     the block of ``after`` in template order, and with the sub-row number it prints. Exact
     matches (by the words that set a row apart) need none of that.
     """
-    from .text import label_key
-
     t = label_key(text)
     exact = application_row(t, group) if table == APPLICATIONS else active_row(t)
     if exact:
         return LabelMatch(exact, "exact")
     if table not in _TEMPLATE_ROWS:
         return LabelMatch(None, "none")
-    core, number = _core(t)
-    if len(core) < MIN_FUZZY:
-        return LabelMatch(None, "none")
-    close = _close_rows(table, core)
+    number, close = _fuzzy(table, t)
     if not close:
         return LabelMatch(None, "none")
     near = tuple(r for _d, r in close)
