@@ -62,6 +62,8 @@ def title_of(doc: Document, hints: Hints | None = None) -> str | None:
     """The document's own title, else one its first paragraph states, else the link text
     that led to it."""
     title = doc.title if doc.title and has_cjk(doc.title) else None
+    if title and ("。" in title or len(title) > 80):
+        title = body_title([title])  # a sentence that holds the title, not a title line
     return title or body_title(doc.lines) or (clean(hints.title) if hints and hints.title
                                               else None)
 

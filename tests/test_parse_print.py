@@ -10,7 +10,7 @@ from parsers import labels
 from parsers.regions import divisions
 
 from .corpus.build import TEXT_LAYOUTS, expected_meta, make_spec
-from .corpus.render import render_html, render_text
+from .corpus.render import render_docx, render_html, render_text
 
 # -- labels that survive print ------------------------------------------------------------
 
@@ -151,15 +151,19 @@ def test_markdown_with_separator_rows_and_full_width_pipes():
 
 
 @pytest.mark.parametrize("how", ["untitled_by", "untitled_titled", "untitled_signed"])
-@pytest.mark.parametrize("form", ["text", "html"])
+@pytest.mark.parametrize("form", ["text", "html", "docx"])
 def test_a_report_without_a_title_is_known_by_its_content(form, how):
     spec, rng = _drawn(form, how)
-    body, content_type = (render_text(spec, rng), None) if form == "text" else \
-        render_html(spec, rng)
+    body, content_type = {"text": lambda: (render_text(spec, rng), None),
+                          "html": lambda: render_html(spec, rng),
+                          "docx": lambda: (render_docx(spec, rng), None)}[form]()
     report = parsers.parse_document(body, content_type=content_type, name=f"r.{form}")
     out = report.to_json()
     assert out["status"] == "parsed"
     assert {k: out[k] for k in expected_meta(spec)} == expected_meta(spec)
+    # a title stated in the first sentence is the title; none stated, none invented
+    assert report.title == (f"{spec.agency[0]}{spec.year}年政府信息公开工作年度报告"
+                            if how == "untitled_titled" else None)
 
 
 def test_a_report_without_title_or_tables_is_still_a_report():
