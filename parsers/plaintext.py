@@ -167,12 +167,16 @@ def _fill_blanks(rows: list[list[str] | None],
         n += 1
         values = {i: [k for k, c in enumerate(rows[i]) if parse_cell(c) is not None]
                   for i in run}
-        widest = max((len(v) for v in values.values()), default=0)
-        short = [i for i in run if len(values[i]) < widest]
-        if len(run) < 2 or not short:
-            continue
         spans = {i: [positions[i][k] for k in values[i]] for i in run}
-        columns = _merged_columns(spans, widest) or _full_row_columns(spans, widest)
+        widest = max((len(v) for v in values.values()), default=0)
+        columns = _header_columns(rows, positions, run, spans) if run else None
+        if columns and len(columns) > widest:
+            widest = len(columns)  # the header has columns no row fills: blanks
+        short = [i for i in run if len(values[i]) < widest]
+        if not short:
+            continue
+        if not columns and len(run) > 1:
+            columns = _merged_columns(spans, widest) or _full_row_columns(spans, widest)
         for i in short:
             slots = _place(spans[i], columns) if columns else None
             if slots is None:
@@ -185,6 +189,35 @@ def _fill_blanks(rows: list[list[str] | None],
             first = values[i][0]
             rows[i] = rows[i][:first] + cells
     return notes
+
+
+def _header_columns(rows: list[list[str] | None], positions: list, run: list[int],
+                    spans: dict[int, list[tuple[int, int]]]) -> list[tuple[int, int]] | None:
+    """Columns as the header prints them: the header cells above the run that no cell of a
+    lower header line stands under (the leaves of a merged header), right of the labels.
+    Only where every value of the run stands under exactly one of them."""
+    first_value = min((row[0][0] for row in spans.values() if row), default=0)
+    # Up the table to its header: past rows of values (an earlier run of the same table)
+    # and rows of labels alone (every value blank), to the lines of labels over the values.
+    lines: list[list[tuple[int, int]]] = []
+    j = run[0] - 1
+    while j >= max(0, run[0] - 80) and rows[j] is not None and positions[j] is not None:
+        header = all(parse_cell(c) is None for c in rows[j] if c) and any(
+            b > first_value for _a, b in positions[j])
+        if header:
+            lines.insert(0, positions[j])
+        elif lines:
+            break
+        j -= 1
+    if not lines:
+        return None
+    leaves = [(a, b) for n, line in enumerate(lines) for a, b in line
+              if b > first_value and not any(c < b and a < d for lower in lines[n + 1:]
+                                             for c, d in lower)]
+    leaves.sort()
+    if len(leaves) < 2 or any(_place(row, leaves, exact=True) is None for row in spans.values()):
+        return None
+    return leaves
 
 
 def _merged_columns(spans: dict[int, list[tuple[int, int]]],

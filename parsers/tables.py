@@ -75,6 +75,7 @@ class _Section:
 
     table = ""
     numbered_rows = False  # whether a numbered label (1. （二） 三、) always starts a row
+    counted_rows = False  # whether values printed one a line wait for their row's end
     # Whether a value's key is prefix + the name of the header column over it, whatever
     # came before in the row (read_tables then files it directly).
     direct_values = True
@@ -94,6 +95,9 @@ class _Section:
         self.taken: set[str] = set()  # rows read so far, and the last one
         self.last_row: str | None = None
         self.fragment = ""  # text: a label line that meant nothing alone (a label cut in two)
+        # Values of a row printed one a line, with nothing to say which column each is in:
+        # filed when the row ends, and only if the row prints one for every column.
+        self.waiting: list[tuple[str, Cell]] = []
 
     @property
     def columns(self) -> list[Column]:
@@ -110,6 +114,8 @@ class _Section:
         self.gridded = self.gridded or column.col is not None
 
     def start_row(self, row: str | None) -> None:
+        if self.waiting:
+            self.finish()
         self.row = row
         self.prefix = f"{self.table}.{row}."
         self.filled = set()
@@ -168,8 +174,29 @@ class _Section:
             index = next((i for i in range(len(columns)) if i not in self.filled), None)
         return index, None if index is None else columns[index].name
 
+    def finish(self) -> None:
+        """The row's values printed one a line are all in: file them if they fill the
+        header's columns (or more: the extras are noted as usual); fewer cannot be placed
+        (a blank cell printed as nothing), and are noted, not guessed."""
+        waiting, self.waiting = self.waiting, []
+        columns = len(self.column_order())
+        if len(waiting) < columns and any(c.status == NUMBER for _t, c in waiting):
+            self.out.notes.append(
+                f"{self.table}.{self.row}: {len(waiting)} of {columns} values printed one a "
+                f"line without blanks ({', '.join(t for t, _c in waiting)}): which columns "
+                "they belong to cannot be told, not filed")
+            return
+        for text, cell in waiting:
+            self._file_value(text, None, cell)
+
     def value(self, text: str, row: Hashable | None, col: int | None, cell: Cell) -> None:
         self.fragment = ""
+        if self.counted_rows and row is None and col is None and self.row is not None:
+            self.waiting.append((text, cell))
+            return
+        self._file_value(text, col, cell)
+
+    def _file_value(self, text: str, col: int | None, cell: Cell) -> None:
         if self.row is None:
             if cell.status == NUMBER:
                 self.out.notes.append(f"{self.table}: value {text!r} outside any row")
@@ -217,6 +244,7 @@ class _Active(_Section):
 class _Applications(_Section):
     table = "applications"
     numbered_rows = True
+    counted_rows = True
 
     def __init__(self, out: TableReading) -> None:
         super().__init__(out)
@@ -231,6 +259,8 @@ class _Applications(_Section):
         return self.columns[: self.org_slot] + self.org_columns + self.columns[self.org_slot:]
 
     def label(self, t: str, row: Hashable | None, col: int | None, span: int) -> None:
+        if self.waiting:  # a row's values end at the next label
+            self.finish()
         column = labels.applicant_column(t)
         if column and (not self.body_started or column == "natural_person"):
             if self.body_started:  # a repeated header (a table continued on a new page)
@@ -363,6 +393,8 @@ def read_tables(tokens: list[TokenTuple]) -> TableReading:
             marker = text_marker if col is None else grid_marker
             if marker and marker != current:
                 current = marker
+                if section is not None:
+                    section.finish()
                 section = _SECTIONS[marker](out) if marker in _SECTIONS else None
         if section is None:
             continue
@@ -382,6 +414,8 @@ def read_tables(tokens: list[TokenTuple]) -> TableReading:
                     values[key] = cell
                     continue
         section.value(text, row, col, cell)
+    if section is not None:
+        section.finish()
     return out
 
 

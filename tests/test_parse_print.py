@@ -243,3 +243,20 @@ def test_division_lists_name_their_source():
     assert special.startswith("#")
     rows = [line for line in special.splitlines()[2:] if line]
     assert rows and all(line.rsplit(",", 1)[1].strip() for line in rows)  # a source each
+
+
+def test_a_lone_total_printed_one_cell_a_line_is_not_put_under_the_first_column():
+    """Flattened text that drops blank cells: a row of one value among seven columns could
+    be any column, so it is noted and not filed (a full row still is)."""
+    text = "\n".join([
+        "某某区财政局2023年政府信息公开工作年度报告", "三、收到和处理政府信息公开申请情况",
+        "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计",
+        "一、本年新收政府信息公开申请数量", *"3000003", "二、上年结转政府信息公开申请数量", "2",
+        "（七）总计", *"1000001"])
+    report = parsers.parse_document(text.encode(), name="r.txt")
+    values = report.values()
+    assert values["applications.received.total"] == 3
+    assert values["applications.carried_over.natural_person"] is None
+    assert values["applications.carried_over.total"] is None
+    assert values["applications.total.natural_person"] == 1
+    assert any("carried_over: 1 of 7 values" in note for note in report.notes)
