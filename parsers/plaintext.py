@@ -196,6 +196,9 @@ def _header_columns(rows: list[list[str] | None], positions: list, run: list[int
     """Columns as the header prints them: the header cells above the run that no cell of a
     lower header line stands under (the leaves of a merged header), right of the labels.
     Only where every value of the run stands under exactly one of them."""
+    # The labels' area: columns of the header over it (its corner cell) hold no values.
+    labels_end = max((b for i in run for c, (_a, b) in zip(rows[i], positions[i], strict=True)
+                      if c and parse_cell(c) is None), default=0)
     first_value = min((row[0][0] for row in spans.values() if row), default=0)
     # Up the table to its header: past rows of values (an earlier run of the same table)
     # and rows of labels alone (every value blank), to the lines of labels over the values.
@@ -212,7 +215,7 @@ def _header_columns(rows: list[list[str] | None], positions: list, run: list[int
     if not lines:
         return None
     leaves = [(a, b) for n, line in enumerate(lines) for a, b in line
-              if b > first_value and not any(c < b and a < d for lower in lines[n + 1:]
+              if a >= labels_end and not any(c < b and a < d for lower in lines[n + 1:]
                                              for c, d in lower)]
     leaves.sort()
     if len(leaves) < 2 or any(_place(row, leaves, exact=True) is None for row in spans.values()):
