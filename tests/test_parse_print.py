@@ -260,3 +260,15 @@ def test_a_lone_total_printed_one_cell_a_line_is_not_put_under_the_first_column(
     assert values["applications.carried_over.total"] is None
     assert values["applications.total.natural_person"] == 1
     assert any("carried_over: 1 of 7 values" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("n", [
+    4252516,  # columns: a blank first cell in the appeals table's one row of values
+    7732610,  # the same, in a table without row labels
+    7868173,  # a column no row of its run fills, under a row whose values are all blank
+])
+def test_hard_space_aligned_draws_read_back_exactly(n):
+    spec, rng = make_spec("text", n)
+    report = parsers.parse_document(render_text(spec, rng), name="r.txt")
+    values = report.values()
+    assert {k: v for k, v in spec.expected.items() if values.get(k, "missing") != v} == {}
