@@ -11,6 +11,7 @@ reader where it is.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from .document import Document
@@ -29,7 +30,7 @@ _PIPE = re.compile(r"[|｜]")
 # (“ — …) count one, as terminals do.
 _WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
                    "\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60"
-                   "\uffe0-\uffe6\U00020000-\U0003fffd]")
+                   "\uffe0-\uffe6\U00020000-\U0003fffd]+")
 _MARKDOWN_RULE = re.compile(r"^\s*[|｜]?\s*:?-{2,}:?\s*(?:[|｜]\s*:?-{2,}:?\s*)*[|｜]?\s*$")
 _VALUE = re.compile(r"^(?:[+\-−]?[\d０-９][\d０-９,，.]*(?:万元|元|件)?[?？]?|[—\-/－―]+|无)$")
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
@@ -87,7 +88,7 @@ def _delimiter(lines: list[str]) -> str:
     "pipe" (| or ｜, markdown or not), "tab" (a row a line, cells between tabs),
     "cell-lines" (Word's text export: a cell a line, led by a tab) or "space" (runs of
     spaces, or one cell a line)."""
-    piped = sum(1 for line in lines if len(_PIPE.findall(line)) >= 2)
+    piped = sum(1 for line in lines if line.count("|") + line.count("｜") >= 2)
     if piped >= 3:
         return "pipe"
     if sum(1 for line in lines if line.count("\t") >= 3) >= 5:
@@ -139,10 +140,24 @@ def _cells(line: str, delimiter: str) -> tuple[list[str], list[tuple[int, int]] 
 
 
 def _width_prefix(line: str):
-    """Offset in the line -> its column on a monospaced screen (wide characters count 2)."""
+    """Offset in the line -> its column on a monospaced screen (wide characters count 2).
+
+    The line's runs of wide characters are found once; an offset's column is the offset
+    plus the wide characters before it (the runs before it, and its own run so far)."""
     if line.isascii():
         return int
-    return lambda offset: offset + len(_WIDE.findall(line, 0, offset))
+    starts: list[int] = []
+    ends: list[int] = []
+    before = [0]  # wide characters in the runs before run k
+    for match in _WIDE.finditer(line):
+        starts.append(match.start())
+        ends.append(match.end())
+        before.append(before[-1] + match.end() - match.start())
+
+    def width(offset: int) -> int:
+        k = bisect.bisect_right(starts, offset) - 1
+        return offset if k < 0 else offset + before[k] + min(offset, ends[k]) - starts[k]
+    return width
 
 
 def _fill_blanks(rows: list[list[str] | None],
