@@ -275,3 +275,48 @@ def test_hard_space_aligned_draws_read_back_exactly(n):
     report = parsers.parse_document(render_text(spec, rng), name="r.txt")
     values = report.values()
     assert {k: v for k, v in spec.expected.items() if values.get(k, "missing") != v} == {}
+
+
+def test_the_issues_pdf_labels(tmp_path):
+    """A PDF (LibreOffice from Word, as portals make them) whose labels carry a justified
+    space (只计这一情 形) and the misprint 其他法律行政止公开: every cell read, no false flag."""
+    import io
+    import zipfile
+    from pathlib import Path
+
+    from parsers.legacy import convert
+
+    from .corpus.render import render_docx
+
+    if not any(Path(d, "soffice").exists() for d in ("/usr/bin", "/usr/local/bin")):
+        pytest.skip("LibreOffice is needed to make the PDF (tools/system-deps.sh)")
+    for n in range(500):
+        spec, rng = make_spec("pdf", n)
+        if spec.quirks & {"breaks", "short", "traditional", "kangxi", "violation"}:
+            continue
+        spec.quirks.add("misprint")
+        docx = render_docx(spec, rng)
+        if "2.其他法律行政止公开" in spec.misprinted:
+            break
+    else:
+        raise AssertionError("no draw prints the misprint")
+    parts = {}
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        for name in archive.namelist():
+            parts[name] = archive.read(name)
+    xml = parts["word/document.xml"].decode()
+    assert "只计这一情形" in xml
+    parts["word/document.xml"] = xml.replace("只计这一情形", "只计这一情 形").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    path = tmp_path / "report.docx"
+    path.write_bytes(out.getvalue())
+    (pdf,) = convert([path], "pdf", tmp_path / "pdf")
+    report = parsers.parse_document(pdf.read_bytes(), name="report.pdf")
+    values = report.values()
+    assert {k: v for k, v in spec.expected.items() if values.get(k, "missing") != v} == {}
+    assert values["applications.withheld.prohibited_by_law.total"] == \
+        spec.expected["applications.withheld.prohibited_by_law.total"]
+    assert [c.key for c in report.checks_failed] == []
