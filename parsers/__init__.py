@@ -132,6 +132,9 @@ def build_report(doc: Document, hints: Hints | None = None) -> Report:
             report.notes.append(note)
         report.notes.append("no statistical table in the document: values are null")
     # no cell, no identity to check (most documents a crawl reads are not reports)
-    report.checks_failed = check(report.cells, formats or {"2019", "2021"}) if report.cells \
-        else []
+    report.checks_failed = check(report.cells, formats or {"2019", "2021"}, reading.unread) \
+        if report.cells else []
+    for table in sorted(reading.unread):
+        report.notes.append(f"{table}: identities missing a cell of a row that could not be "
+                            "matched were not checked")
     return report

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter, itemgetter
 
 from .schema import Schema, load_schema
-from .values import Cell
+from .values import ABSENT, Cell
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,13 @@ def _getter(keys: tuple[str, ...], position: dict[str, int]):
 _VALUE = attrgetter("value")
 
 
-def check(values: dict[str, Cell], formats: set[str]) -> list[CheckFailure]:
-    """Failed identities. A blank counts as 0; an identity with every cell blank is skipped."""
+def check(values: dict[str, Cell], formats: set[str],
+          unread: Collection[str] = ()) -> list[CheckFailure]:
+    """Failed identities. A blank counts as 0; an identity with every cell blank is skipped.
+
+    ``unread``: tables with a row the reader could not match (a label reported, not
+    guessed). An identity over such a table that misses a cell is not decided: the cell
+    may be on that row, and a failure would be the reader's, not the report's."""
     # The values by position, and getters made once per key order (a report's cells come
     # in schema order): ~40 identities a report cost a few µs each looked up by name.
     printed = list(map(_VALUE, values.values()))  # None: blank (or absent)
@@ -87,6 +93,9 @@ def check(values: dict[str, Cell], formats: set[str]) -> list[CheckFailure]:
     for name, subject, keys, lhs_of, rhs_of in _plan(frozenset(formats), tuple(values)):
         lhs_cells, rhs_cells = lhs_of(printed), rhs_of(printed)
         if lhs_cells.count(None) == len(lhs_cells) and rhs_cells.count(None) == len(rhs_cells):
+            continue
+        if unread and any(values[k].status == ABSENT for k in keys if k in values
+                          and k.split(".", 1)[0] in unread):
             continue
         # filter(None, …) leaves out blanks (and zeros, which add nothing).
         lhs = sum(filter(None, lhs_cells))

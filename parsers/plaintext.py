@@ -40,7 +40,7 @@ def read_text(text: str) -> Document:
     raw_lines = text.splitlines()
     delimiter = _delimiter(raw_lines)
     tabbed = delimiter == "cell-lines"
-    aligned = delimiter in ("tab", "pipe")
+    aligned = delimiter in ("tab", "pipe", "pipe-framed")
     tokens: list[tuple[str, int | None]] = []  # (text, table row) in reading order
     in_cell = False
     row = 0
@@ -52,7 +52,7 @@ def read_text(text: str) -> Document:
         elif not line.strip():
             in_cell = False
             row += 1  # Word's export ends each table row with an empty line
-        elif _NOISE.match(line) or (delimiter == "pipe" and _MARKDOWN_RULE.match(line)):
+        elif _NOISE.match(line) or (delimiter != "space" and _MARKDOWN_RULE.match(line)):
             continue
         elif tabbed and in_cell and "\t" not in line:
             tokens[-1] = (tokens[-1][0] + line.strip(), tokens[-1][1])  # a cell's next line
@@ -62,7 +62,7 @@ def read_text(text: str) -> Document:
             row += 1
     if not tabbed:
         tokens = [t for t in tokens if t[0].strip()]
-    lines = [line for line in clean_each([_unpipe(t) if delimiter == "pipe" else t
+    lines = [line for line in clean_each([_unpipe(t) if delimiter.startswith("pipe") else t
                                           for t, _row in tokens]) if line]
     rows: list[list[str] | None] = []
     positions: list[list[tuple[int, int]] | None] = []
@@ -85,12 +85,17 @@ def read_text(text: str) -> Document:
 
 def _delimiter(lines: list[str]) -> str:
     """How the document's tables separate cells, from how many lines look like rows:
-    "pipe" (| or ｜, markdown or not), "tab" (a row a line, cells between tabs),
+    "pipe-framed" (| a | b |, markdown) or "pipe" (a | b, ｜ too), "tab" (a row a line,
+    cells between tabs),
     "cell-lines" (Word's text export: a cell a line, led by a tab) or "space" (runs of
     spaces, or one cell a line)."""
-    piped = sum(1 for line in lines if line.count("|") + line.count("｜") >= 2)
-    if piped >= 3:
-        return "pipe"
+    piped = [line.strip(" \u3000\r\n") for line in lines
+             if line.count("|") + line.count("｜") >= 2]
+    if len(piped) >= 3:
+        # Framed (markdown: | a | b |) when most rows start and end with a pipe; else a
+        # leading or trailing pipe is a blank first or last cell.
+        framed = sum(1 for line in piped if line[:1] in "|｜" and line[-1:] in "|｜")
+        return "pipe-framed" if framed >= 0.8 * len(piped) else "pipe"
     if sum(1 for line in lines if line.count("\t") >= 3) >= 5:
         return "tab"
     if sum(1 for line in lines if line.startswith("\t")) >= 10:
@@ -111,12 +116,13 @@ def _cells(line: str, delimiter: str) -> tuple[list[str], list[tuple[int, int]] 
     space separates cells only in a run of values after a label
     (``一、本年新收政府信息公开申请数量 5 1 0 0``), never inside prose.
     """
-    if delimiter == "pipe":
+    if delimiter.startswith("pipe"):
         if not _PIPE.search(line):
             return [line.strip()], None
         body = line.strip(" \u3000\r\n")
-        body = body[1:] if body[:1] in "|｜" else body
-        body = body[:-1] if body[-1:] in "|｜" else body
+        if delimiter == "pipe-framed":
+            body = body[1:] if body[:1] in "|｜" else body
+            body = body[:-1] if body[-1:] in "|｜" else body
         return [p.strip() for p in _PIPE.split(body)], None
     stripped = line.strip(" \u3000\r\n")
     if delimiter == "tab":
@@ -185,6 +191,7 @@ def _fill_blanks(rows: list[list[str] | None],
         spans = {i: [positions[i][k] for k in values[i]] for i in run}
         widest = max((len(v) for v in values.values()), default=0)
         columns = _header_columns(rows, positions, run, spans) if run else None
+        by_header = columns is not None
         if columns and len(columns) > widest:
             widest = len(columns)  # the header has columns no row fills: blanks
         short = [i for i in run if len(values[i]) < widest]
@@ -193,7 +200,8 @@ def _fill_blanks(rows: list[list[str] | None],
         if not columns and len(run) > 1:
             columns = _merged_columns(spans, widest) or _full_row_columns(spans, widest)
         for i in short:
-            slots = _place(spans[i], columns) if columns else None
+            slots = None if not columns else (_under_header(spans[i], columns) if by_header
+                                              else _place(spans[i], columns))
             if slots is None:
                 notes.append(f"text table: row {rows[i][0]!r} prints {len(values[i])} of "
                              f"{widest} values and its columns cannot be told apart")
@@ -233,9 +241,47 @@ def _header_columns(rows: list[list[str] | None], positions: list, run: list[int
               if a >= labels_end and not any(c < b and a < d for lower in lines[n + 1:]
                                              for c, d in lower)]
     leaves.sort()
-    if len(leaves) < 2 or any(_place(row, leaves, exact=True) is None for row in spans.values()):
+    if len(leaves) < 2:
         return None
-    return leaves
+    # Each leaf heads the screen columns up to the next leaf's start (a header left-aligned
+    # over right-aligned numbers, or centred over wider ones, still stands over them).
+    columns = [(a, b) for (a, _e), (b, _f) in zip(leaves, leaves[1:] + [(1 << 30, 0)],
+                                                  strict=True)]
+    placed = {i: _under_header(row, columns) for i, row in spans.items()}
+    if any(slots is None for slots in placed.values()):
+        return None
+    # A header that only happens to sit above values that are not aligned must not place
+    # them. One row: each value stands under its leaf's own text. More rows: the values
+    # under one leaf stand over each other (most of them: a row may align differently).
+    if len(spans) == 1:
+        ((row_spans, slots),) = ((spans[i], placed[i]) for i in spans)
+        if any(not (leaves[j][0] < end and start < leaves[j][1])
+               for (start, end), j in zip(row_spans, slots, strict=True)):
+            return None
+        return columns
+    under: dict[int, list[tuple[int, int]]] = {}
+    for i, row in spans.items():
+        for span, j in zip(row, placed[i], strict=True):
+            under.setdefault(j, []).append(span)
+    stacked = [v for v in under.values() if len(v) > 1]
+    agree = sum(1 for v in stacked for k, (a, b) in enumerate(v)
+                if any(c < b and a < d for m, (c, d) in enumerate(v) if m != k))
+    if agree < 0.8 * sum(len(v) for v in stacked):
+        return None
+    return columns
+
+
+def _under_header(row: list[tuple[int, int]], columns: list[tuple[int, int]]) -> list[int] | None:
+    """The header column of each value: the last one starting at or before the value's
+    last character; None if a value stands left of every column or two share one."""
+    starts = [a for a, _b in columns]
+    slots: list[int] = []
+    for _start, end in row:
+        j = bisect.bisect_right(starts, end - 1) - 1
+        if j < 0 or (slots and j <= slots[-1]):
+            return None
+        slots.append(j)
+    return slots
 
 
 def _merged_columns(spans: dict[int, list[tuple[int, int]]],

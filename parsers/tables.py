@@ -60,6 +60,7 @@ class Column:
 class TableReading:
     values: dict[str, Cell] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    unread: set[str] = field(default_factory=set)  # tables with a row left unmatched
 
     def put(self, key: str, cell: Cell) -> None:
         if key not in _known_keys():
@@ -144,9 +145,11 @@ class _Section:
         if match.how in ("ambiguous", "out-of-place"):
             self.out.notes.append(f"{self.table}: row label {t!r} left unmatched ({match.why}: "
                                   f"{', '.join(match.near)})")
+            self.out.unread.add(self.table)
             self.start_row(None)
         elif self.numbered_rows and _ROW_START.match(t) and not labels.section_marker(t):
             self.out.notes.append(f"{self.table}: row label {t!r} matches no template row")
+            self.out.unread.add(self.table)
             self.start_row(None)
         self.fragment = t if col is None else ""
 

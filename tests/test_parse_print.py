@@ -320,3 +320,19 @@ def test_the_issues_pdf_labels(tmp_path):
     assert values["applications.withheld.prohibited_by_law.total"] == \
         spec.expected["applications.withheld.prohibited_by_law.total"]
     assert [c.key for c in report.checks_failed] == []
+
+
+def test_an_unread_row_raises_no_identity_flag():
+    """The received row cannot be matched (close to two labels): its identity is not
+    decided (it would fail for the reader's sake, not the report's); the others are."""
+    rows = ["| 年结收政府信息公开申请数量 | 3 | 0 | 0 | 0 | 0 | 0 | 3 |",
+            "| 二、上年结转政府信息公开申请数量 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |",
+            "| 三、本年度办理结果 | （一）予以公开 | 3 | 0 | 0 | 0 | 0 | 0 | 3 |",
+            "| | （七）总计 | 3 | 0 | 0 | 0 | 0 | 0 | 4 |",
+            "| 四、结转下年度继续办理 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"]
+    report = _text_report(rows)
+    flagged = {c.key for c in report.checks_failed}
+    # received + carried over = total + carried forward, per column: the received row is
+    # unread, so natural_person's identity is not decided; total's fails on the 4 printed
+    assert flagged == {"applications.total.total"}
+    assert any("not checked" in note for note in report.notes)
