@@ -269,8 +269,10 @@ def test_a_lone_total_printed_one_cell_a_line_is_not_put_under_the_first_column(
     4252516,  # columns: a blank first cell in the appeals table's one row of values
     7732610,  # the same, in a table without row labels
     7868173,  # a column no row of its run fills, under a row whose values are all blank
+    1424129,  # right-aligned numbers wider than the left-aligned header over them
+    9279275,  # full-width ｜ rows without a frame: a leading ｜ is a blank first cell
 ])
-def test_hard_space_aligned_draws_read_back_exactly(n):
+def test_hard_text_table_draws_read_back_exactly(n):
     spec, rng = make_spec("text", n)
     report = parsers.parse_document(render_text(spec, rng), name="r.txt")
     values = report.values()
