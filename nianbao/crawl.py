@@ -16,6 +16,7 @@ from scrapy.crawler import CrawlerProcess
 
 import parsers
 from crawler import Portal, ReportSpider, crawl_settings
+from crawler.frontier import claim_frontier
 from scheduler.changes import record_portal_results
 from store import Store
 
@@ -77,6 +78,9 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     # Scrapy's cookie handling asks tldextract, which tries to refresh the public suffix
     # list over the network and warns when it cannot; its bundled copy is what we want.
     logging.getLogger("tldextract").setLevel(logging.ERROR)
+    distributed = bool(settings.get("REDIS_URL"))  # a worker of crawler.cluster
+    if not distributed:  # another live crawl of these portals here is not a killed one
+        claim_frontier(Path(data_dir) / "frontier.sqlite", [p.name for p in portals])
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ReportSpider)
     process.crawl(crawler, portals=portals, frontier=str(Path(data_dir) / "frontier.sqlite"),
@@ -95,5 +99,7 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
                          errors=summary.total("errors"))
         # scheduler: how the run went per portal; change detection only infers "removed"
         # from a portal crawled to the end without errors
-        record_portal_results(store.session, run_id, status, portal_ids, stats)
+        # A worker saw part of each portal: never a run to infer removals from.
+        record_portal_results(store.session, run_id, "worker" if distributed else status,
+                              portal_ids, stats)
     return summary
