@@ -13,10 +13,10 @@ with three changes a crawl that must lose nothing needs:
   its frontier; here that is one Redis set per portal, and adding a URL and queueing its
   entry is one atomic script, so a URL is queued once across the cluster, and a page's
   links are in the queue before its lease is acknowledged.
-- **Politeness across the cluster.** Every fetch of a host first reserves a send time from
-  that host's bucket in Redis (a token bucket holding one token, refilled every
-  ``1/requests_per_second``; a Lua script against Redis' clock), so all workers together
-  keep to the portal's rate.
+- **Politeness across the cluster.** Each host has one bucket in Redis holding one token:
+  a worker takes it to send a request and gives it back when the answer is in; it is
+  refilled ``1/requests_per_second`` later (Lua scripts against Redis' clock). All workers
+  together keep to the portal's rate, as the server sees it.
 
 Each worker writes its own WARC files and stores into the shared database (PostgreSQL).
 Keys live under ``CLUSTER_KEY`` (``nianbao`` by default) in the Redis database of
@@ -139,14 +139,22 @@ if redis.call('LLEN', KEYS[1]) > 0 or redis.call('ZCARD', KEYS[2]) > 0 then retu
 redis.call('HSET', KEYS[3], 'status', 'completed')
 return 1"""
 
-# KEYS: host bucket · ARGV: interval µs → µs to wait before sending (the reserved time)
-_RESERVE = """
-local t = redis.call('TIME') local now = t[1] * 1000000 + t[2]
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-local at = math.max(now, nxt)
-local interval = tonumber(ARGV[1])
-redis.call('SET', KEYS[1], at + interval, 'PX', math.ceil(interval / 1000) + 60000)
-return at - now"""
+# KEYS: host busy, host next · ARGV: busy ms, token → 0 if the host is ours now, else ms
+# to wait (the host is busy with another worker's request, or its next send time is ahead)
+_ACQUIRE = _NOW_MS + """
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
+if nxt > now then return nxt - now end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+return 0"""
+
+# KEYS: host busy, host next · ARGV: token, interval ms → the host's next send time
+_RELEASE = _NOW_MS + """
+if redis.call('GET', KEYS[1]) == ARGV[2] then redis.call('DEL', KEYS[1]) end
+local nxt = now + tonumber(ARGV[1])
+if nxt > tonumber(redis.call('GET', KEYS[2]) or '0') then
+  redis.call('SET', KEYS[2], nxt, 'PX', tonumber(ARGV[1]) + 60000) end
+return nxt"""
 
 
 @dataclass(frozen=True)
@@ -185,8 +193,9 @@ class Keys:
     def states(self, portal: str) -> str:
         return f"{self.prefix}:states:{portal}"
 
-    def host(self, slot: str) -> str:
-        return f"{self.prefix}:host:{slot}"
+    def host(self, slot: str) -> tuple[str, str]:
+        """(busy, next send time) of a host's bucket."""
+        return f"{self.prefix}:host:{slot}:busy", f"{self.prefix}:host:{slot}:next"
 
 
 class RedisFrontier:
@@ -198,7 +207,7 @@ class RedisFrontier:
 
     def __init__(self, server, prefix: str, worker: str, lease_seconds: float) -> None:
         self.server = server
-        self.keys = Keys(prefix)
+        self.k = Keys(prefix)
         self.worker = worker
         self.lease_ms = int(lease_seconds * 1000)
         self.held: dict[str, Leased] = {}
@@ -213,11 +222,11 @@ class RedisFrontier:
     # -- the Frontier interface the spider uses ------------------------------------------
 
     def begin(self, portal: str) -> bool:
-        k = self.keys
+        k = self.k
         return bool(self._begin(keys=[k.portal(portal), k.seen(portal), k.states(portal)]))
 
     def finish(self, portal: str) -> bool:
-        k = self.keys
+        k = self.k
         return bool(self._finish(keys=[k.queue, k.leases, k.portal(portal)]))
 
     def add(self, portal: str, key: str, url: str, method: str, body: bytes | None,
@@ -226,7 +235,7 @@ class RedisFrontier:
                             "url": url, "method": method,
                             "body": None if body is None else body.decode("latin-1"),
                             "meta": meta})
-        return bool(self._add(keys=[self.keys.seen(portal), self.keys.queue],
+        return bool(self._add(keys=[self.k.seen(portal), self.k.queue],
                               args=[key, entry]))
 
     def fetched(self, portal: str, key: str, warc_file: str, offset: int,
@@ -244,10 +253,10 @@ class RedisFrontier:
         return []  # queued and leased entries belong to the cluster
 
     def count(self, portal: str) -> int:
-        return int(self.server.scard(self.keys.seen(portal)))
+        return int(self.server.scard(self.k.seen(portal)))
 
     def states(self, portal: str) -> dict[str, int]:
-        raw = self.server.hgetall(self.keys.states(portal))
+        raw = self.server.hgetall(self.k.states(portal))
         return {k.decode(): int(v) for k, v in raw.items()}
 
     @contextmanager
@@ -260,7 +269,7 @@ class RedisFrontier:
     # -- leases ----------------------------------------------------------------------------
 
     def lease(self) -> Leased | None:
-        k = self.keys
+        k = self.k
         raw = self._lease(keys=[k.queue, k.leases, k.lease_entries, k.lease_owners],
                           args=[self.lease_ms, self.worker])
         if raw is None:
@@ -277,7 +286,7 @@ class RedisFrontier:
     def ack(self, id_: str, state: str, *, portal: str | None = None) -> None:
         leased = self.held.pop(id_, None)
         portal = portal or (leased.portal if leased else id_.split("\x1f", 1)[0])
-        k = self.keys
+        k = self.k
         self._settle(keys=[k.leases, k.lease_entries, k.lease_owners, k.queue,
                            k.states(portal)],
                      args=[id_, leased.raw if leased else "", state])
@@ -285,30 +294,30 @@ class RedisFrontier:
     def renew(self) -> int:
         if not self.held:
             return 0
-        return int(self._renew(keys=[self.keys.leases], args=[self.lease_ms, *self.held]))
+        return int(self._renew(keys=[self.k.leases], args=[self.lease_ms, *self.held]))
 
     def requeue_expired(self) -> int:
-        k = self.keys
+        k = self.k
         return int(self._requeue(keys=[k.queue, k.leases, k.lease_entries, k.lease_owners]))
 
     def give_back(self, id_: str) -> None:
         """Hand one held lease back to the queue now."""
         self.held.pop(id_, None)
-        self.server.zadd(self.keys.leases, {id_: 0}, xx=True)
+        self.server.zadd(self.k.leases, {id_: 0}, xx=True)
         self.requeue_expired()
 
     def release_all(self) -> None:
         """Hand every held lease back now (a worker stopping before its work is done)."""
         if self.held:
-            self.server.zadd(self.keys.leases, dict.fromkeys(self.held, 0), xx=True)
+            self.server.zadd(self.k.leases, dict.fromkeys(self.held, 0), xx=True)
             self.held.clear()
             self.requeue_expired()
 
     def outstanding(self) -> tuple[int, int]:
         """(queued entries, leases held by any worker)."""
         pipe = self.server.pipeline(transaction=False)
-        pipe.llen(self.keys.queue)
-        pipe.zcard(self.keys.leases)
+        pipe.llen(self.k.queue)
+        pipe.zcard(self.k.leases)
         queued, leased = pipe.execute()
         return int(queued), int(leased)
 
@@ -480,10 +489,15 @@ class LeasingScheduler(RedisScheduler):
 
 
 class ClusterPoliteDownloadHandler(WireDownloadHandler):
-    """The wire handler, sending only when the host's shared bucket allows.
+    """The wire handler, sending only when the host's shared bucket holds its token.
 
-    The reservation is made here, just before the request is sent (after Scrapy's own
-    per-worker slot delay), so what the server sees is what the bucket allowed.
+    The token is taken just before the request is sent (after Scrapy's own per-worker slot
+    delay) and given back when the answer is in; the next request to the host, from any
+    worker, may go ``1/requests_per_second`` after that. Counting from the end of the
+    previous request rather than from its planned start means a send delayed by a busy
+    worker can never arrive close behind another: the server never sees more than the
+    rate. The price is the host's latency added to each interval. A worker killed while
+    holding a token holds it at most one lease period.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -494,17 +508,28 @@ class ClusterPoliteDownloadHandler(WireDownloadHandler):
         self.delays = {slot: float(spec.get("delay", 0))
                        for slot, spec in settings.getdict("DOWNLOAD_SLOTS").items()}
         self.default_delay = settings.getfloat("DOWNLOAD_DELAY", 1.0)
-        self._reserve = self.server.register_script(_RESERVE)
+        self.hold_ms = int(1000 * settings.getfloat("CLUSTER_LEASE_SECONDS",
+                                                    DEFAULT_LEASE_SECONDS))
+        self.token = worker_id()
+        self._take_host = self.server.register_script(_ACQUIRE)
+        self._give_host = self.server.register_script(_RELEASE)
 
     async def download_request(self, request: Request):
         slot = request.meta.get("download_slot") or urlsplit(request.url).netloc.lower()
         interval = self.delays.get(slot, self.default_delay)
-        if interval > 0:
-            wait_us = int(self._reserve(keys=[self.keys.host(slot)],
-                                        args=[int(interval * 1_000_000)]))
-            if wait_us > 0:
-                await asyncio.sleep(wait_us / 1_000_000)
-        return await super().download_request(request)
+        if interval <= 0:
+            return await super().download_request(request)
+        keys = list(self.keys.host(slot))
+        while True:
+            wait_ms = int(self._take_host(keys=keys, args=[self.hold_ms, self.token]))
+            if wait_ms == 0:
+                break
+            # busy elsewhere: look again soon; else sleep until the next send time
+            await asyncio.sleep(0.01 if wait_ms < 0 else wait_ms / 1000)
+        try:
+            return await super().download_request(request)
+        finally:
+            self._give_host(keys=keys, args=[int(interval * 1000), self.token])
 
 
 # -- reading the cluster's state (nianbao workers) ------------------------------------------

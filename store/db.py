@@ -48,6 +48,18 @@ def upgrade(engine: Engine) -> None:
     Features add their tables in migrations of their own off 0001; "heads" applies them all.
     """
     config = alembic_config()
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        # SQLite has no advisory locks: processes opening a new file queue on a file lock
+        from filelock import FileLock
+
+        with FileLock(database + ".migrate.lock"):
+            _upgrade(engine, config)
+    else:
+        _upgrade(engine, config)
+
+
+def _upgrade(engine: Engine, config: Config) -> None:
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Several crawl workers start on one database: one migrates, the others wait
