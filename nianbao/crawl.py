@@ -42,6 +42,9 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     """Crawl, archive, parse and store; blocks until the crawl is over."""
     warc_dir = Path(data_dir) / "warc"
     warc_dir.mkdir(parents=True, exist_ok=True)
+    distributed = bool((extra_settings or {}).get("REDIS_URL"))  # a crawler.cluster worker
+    if not distributed:  # another live crawl of these portals here is not a killed one
+        claim_frontier(Path(data_dir) / "frontier.sqlite", [p.name for p in portals])
     with Store(db_url) as store:
         run_id = store.start_run(command)
         portal_ids = {p.name: store.portal_id(p.name, list(p.start_urls), list(p.allowed_hosts),
@@ -78,9 +81,6 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     # Scrapy's cookie handling asks tldextract, which tries to refresh the public suffix
     # list over the network and warns when it cannot; its bundled copy is what we want.
     logging.getLogger("tldextract").setLevel(logging.ERROR)
-    distributed = bool(settings.get("REDIS_URL"))  # a worker of crawler.cluster
-    if not distributed:  # another live crawl of these portals here is not a killed one
-        claim_frontier(Path(data_dir) / "frontier.sqlite", [p.name for p in portals])
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ReportSpider)
     process.crawl(crawler, portals=portals, frontier=str(Path(data_dir) / "frontier.sqlite"),
