@@ -1,7 +1,8 @@
 """One crawl shared by several worker processes (crawler.cluster): a real redis-server and
 a real PostgreSQL, the demo portals plus two generated portals on loopback, real
 `nianbao crawl --distributed` processes. What each server saw is logged server-side with
-its arrival time."""
+its arrival time. Also: processes migrating one new PostgreSQL database at once, and
+portal_id asked for at once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from .services import new_database, postgres_server, redis_server
+from .test_multiprocess import _open_together
 
 RATE = 8.0  # requests per second per host, for the whole cluster
 LEASE_SECONDS = "4"
@@ -218,3 +221,33 @@ def test_three_workers_one_killed_the_others_finish(services, sites, tmp_path):
     dead = next(s for s in states if s.worker == victim_id)
     assert not dead.alive and dead.state == "running"  # it never said goodbye
     assert max(_max_per_second(sites.arrivals).values()) <= RATE
+
+
+# -- several processes on one PostgreSQL database --------------------------------------
+
+
+def test_processes_migrating_one_new_postgres_database_at_once(services):
+    url = new_database(services[1], "migrate_race")
+    results = _open_together(url, 3)
+    assert all(code == 0 for code, _ in results), [err[-800:] for _, err in results]
+
+
+def test_portal_id_is_one_row_whoever_asks_first(services):
+    from sqlalchemy import create_engine, text
+
+    from store import Store
+
+    url = new_database(services[1], "portal_upsert")
+    Store(url).close()
+
+    def ask(n: int) -> int:
+        with Store(url) as store:
+            return store.portal_id("新门户", [f"http://127.0.0.1/{n}"], ["127.0.0.1"])
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(ask, range(16)))
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id FROM portal")).all()
+    engine.dispose()
+    assert len(ids) == 1 and [r[0] for r in rows] == list(ids)

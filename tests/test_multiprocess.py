@@ -1,27 +1,17 @@
-"""Several nianbao processes on one database and one data dir: migrations do not race on
-PostgreSQL or SQLite, a portal is upserted, and a live crawl's `running` portals are not
-taken for a killed crawl's."""
+"""Several nianbao processes on one SQLite database and one data dir: migrations do not
+race, and a live crawl's `running` portals are not taken for a killed crawl's (the
+PostgreSQL cases are in test_distributed.py, which starts a server)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
 from .conftest import run_nianbao, write_portal_config
-from .services import new_database, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 OPEN_STORE = "import sys; from store import Store; Store(sys.argv[1]).close()"
-
-
-@pytest.fixture(scope="module")
-def pg_server():
-    with postgres_server() as url:
-        yield url
 
 
 def _open_together(url: str, count: int) -> list[subprocess.CompletedProcess]:
@@ -30,37 +20,10 @@ def _open_together(url: str, count: int) -> list[subprocess.CompletedProcess]:
     return [(p.wait(timeout=120), p.stderr.read()) for p in processes]
 
 
-def test_processes_migrating_one_new_postgres_database_at_once(pg_server):
-    url = new_database(pg_server, "migrate_race")
-    results = _open_together(url, 4)
-    assert all(code == 0 for code, _ in results), [err[-800:] for _, err in results]
-
-
 def test_processes_migrating_one_new_sqlite_file_at_once(tmp_path):
     url = f"sqlite:///{tmp_path / 'nianbao.sqlite'}"
-    results = _open_together(url, 4)
+    results = _open_together(url, 3)
     assert all(code == 0 for code, _ in results), [err[-800:] for _, err in results]
-
-
-def test_portal_id_is_one_row_whoever_asks_first(pg_server):
-    from sqlalchemy import create_engine, text
-
-    from store import Store
-
-    url = new_database(pg_server, "portal_upsert")
-    Store(url).close()
-
-    def ask(n: int) -> int:
-        with Store(url) as store:
-            return store.portal_id("新门户", [f"http://127.0.0.1/{n}"], ["127.0.0.1"])
-
-    with ThreadPoolExecutor(8) as pool:
-        ids = set(pool.map(ask, range(16)))
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(text("SELECT id FROM portal")).all()
-    engine.dispose()
-    assert len(ids) == 1 and [r[0] for r in rows] == list(ids)
 
 
 def test_a_live_crawls_running_portal_is_not_a_killed_crawl(tmp_path):
