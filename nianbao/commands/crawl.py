@@ -40,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--workers needs --distributed REDIS_URL (the shared queue)")
         check_redis_url(args.distributed)
         if args.workers is not None:
-            load_config(args.config)  # a bad config fails once, here
+            from ..distributed import worker_settings
+
+            load_config(args.config)  # a bad config or an unreachable Redis fails once, here
+            worker_settings(args.distributed)
             argv = ["crawl", "--config", str(args.config), "--data-dir", str(args.data_dir),
                     "--distributed", args.distributed, "--no-progress"]
             argv += ["--db", args.db] if args.db else []
