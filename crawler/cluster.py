@@ -300,12 +300,6 @@ class RedisFrontier:
         k = self.k
         return int(self._requeue(keys=[k.queue, k.leases, k.lease_entries, k.lease_owners]))
 
-    def give_back(self, id_: str) -> None:
-        """Hand one held lease back to the queue now."""
-        self.held.pop(id_, None)
-        self.server.zadd(self.k.leases, {id_: 0}, xx=True)
-        self.requeue_expired()
-
     def release_all(self) -> None:
         """Hand every held lease back now (a worker stopping before its work is done)."""
         if self.held:
@@ -386,7 +380,10 @@ class LeasingScheduler(RedisScheduler):
         if self.frontier is not None:
             if self.frontier.held:  # stopped before its work was done: give it back
                 self.frontier.release_all()
-            self._register("finished" if reason == "finished" else "stopped")
+            try:
+                self._register("finished" if reason == "finished" else "stopped")
+            except Exception:  # noqa: BLE001 - Redis gone: the record ages into "dead"
+                logger.warning("could not record this worker as stopped", exc_info=True)
         return super().close(reason)
 
     def enqueue_request(self, request: Request) -> bool:
@@ -409,8 +406,11 @@ class LeasingScheduler(RedisScheduler):
         if leased is None:
             return None
         portal = self.spider.portals.get(leased.portal)
-        if portal is None:  # not in this worker's config: leave it to one that has it
-            self.frontier.give_back(leased.id)
+        if portal is None:
+            # Workers must share one config; settled, not put back, so the crawl can end.
+            logger.error("portal %s of %s is not in this worker's config: dropped (start "
+                         "every worker with the same --config)", leased.portal, leased.url)
+            self.frontier.ack(leased.id, "dropped", portal=leased.portal)
             return None
         request = self.spider._build(portal, leased.url, leased.key, leased.meta,
                                      method=leased.method, body=leased.body)
