@@ -107,11 +107,11 @@ class ArchiveIndex:
     def commit_file(self, warc_path: Path, entries: Iterable[IndexEntry]) -> int:
         """A closed WARC file's entries: its ``<file>.cdxj`` written, its rows added in one
         transaction (again for a file already indexed: nothing changes). Returns the count."""
-        entries = list(entries)
-        write_file_index(warc_path, entries)
+        keyed = [(url_key(e.url), e) for e in entries]  # SURT once: it is the slow part
+        write_file_index(warc_path, keyed)
         with self._transaction():
-            _insert(self.db, Path(warc_path).name, entries)
-        return len(entries)
+            _insert(self.db, Path(warc_path).name, keyed)
+        return len(keyed)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -183,13 +183,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _insert(db: sqlite3.Connection, filename: str, entries: list[IndexEntry]) -> None:
+def _insert(db: sqlite3.Connection, filename: str,
+            keyed: list[tuple[str, IndexEntry]]) -> None:
     db.executemany(
         f"INSERT OR IGNORE INTO capture ({_COLUMNS}, urlkey) VALUES (?,?,?,?,?,?,?,?,?,?)",
         ((e.url, e.timestamp, e.filename, e.offset, e.length, e.digest, e.mime, e.status,
-          e.record_type, url_key(e.url)) for e in entries))
+          e.record_type, key) for key, e in keyed))
     db.execute("INSERT OR REPLACE INTO indexed_file (filename, records) VALUES (?, ?)",
-               (filename, len(entries)))
+               (filename, len(keyed)))
 
 
 def _file_indexes(directory: Path) -> list[Path]:
@@ -204,10 +205,10 @@ def _import_file_indexes(db: sqlite3.Connection, directory: Path) -> int:
     with _Immediate(db):
         for path in _file_indexes(directory):
             with open(path, encoding="utf-8") as fh:
-                entries = [IndexEntry.from_line(line.rstrip("\n")) for line in fh
-                           if line.strip()]
-            _insert(db, path.name.removesuffix(FILE_INDEX_SUFFIX), entries)
-            count += len(entries)
+                keyed = [(line.split(" ", 1)[0], IndexEntry.from_line(line.rstrip("\n")))
+                         for line in fh if line.strip()]
+            _insert(db, path.name.removesuffix(FILE_INDEX_SUFFIX), keyed)
+            count += len(keyed)
     return count
 
 
@@ -221,9 +222,12 @@ def _merge_unique(a: Iterator[str], b: list[str]) -> Iterator[str]:
             last = url
 
 
-def write_file_index(warc_path: Path, entries: Iterable[IndexEntry]) -> Path:
-    """The sorted ``<file>.cdxj`` beside a closed WARC file."""
-    lines = sorted(e.cdxj_line() for e in entries)
+def write_file_index(warc_path: Path,
+                     entries: Iterable[IndexEntry] | Iterable[tuple[str, IndexEntry]]) -> Path:
+    """The sorted ``<file>.cdxj`` beside a closed WARC file (entries, or (SURT key,
+    entry) pairs)."""
+    lines = sorted(e[1].cdxj_line(e[0]) if isinstance(e, tuple) else e.cdxj_line()
+                   for e in entries)
     path = Path(warc_path).with_name(Path(warc_path).name + FILE_INDEX_SUFFIX)
     _write_atomically(path, lines)
     return path

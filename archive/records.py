@@ -79,7 +79,8 @@ class IndexEntry:
     status: str | None
     record_type: str  # response | revisit | resource
 
-    def cdxj_line(self) -> str:
+    def cdxj_line(self, key: str | None = None) -> str:
+        """The CDXJ line (``key``: the URL's SURT key, if already made)."""
         fields = {"url": self.url}
         if self.mime:
             fields["mime"] = self.mime
@@ -88,7 +89,8 @@ class IndexEntry:
         if self.digest:
             fields["digest"] = self.digest
         fields.update(length=str(self.length), offset=str(self.offset), filename=self.filename)
-        return f"{url_key(self.url)} {self.timestamp} {json.dumps(fields, ensure_ascii=False)}"
+        key = key if key is not None else url_key(self.url)
+        return f"{key} {self.timestamp} {json.dumps(fields, ensure_ascii=False)}"
 
     @classmethod
     def from_line(cls, line: str) -> IndexEntry:
