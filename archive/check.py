@@ -22,9 +22,6 @@ from pathlib import Path
 
 from .records import sha1_base32
 
-IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
-SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
-
 
 @dataclass(frozen=True)
 class Problem:
