@@ -25,7 +25,7 @@ from .services import new_database, postgres_server, redis_server
 from .test_multiprocess import _open_together
 
 RATE = 8.0  # requests per second per host, for the whole cluster
-LEASE_SECONDS = "4"
+LEASE_SECONDS = "5"
 
 
 @pytest.fixture(scope="module")
