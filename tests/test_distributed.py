@@ -195,6 +195,8 @@ def test_three_workers_one_killed_the_others_finish(services, sites, tmp_path):
             held = [i for i, owner in server.hgetall("nianbao:lease:owner").items()
                     if owner.decode() == victim_id]
         time.sleep(0.02)
+    shown = {s.worker: s for s in _cluster(url)[0]}  # what `nianbao workers` shows
+    assert shown[victim_id].alive and shown[victim_id].leases >= 1
     victim.send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
     lost = [json.loads(e)["url"] for e in server.hmget("nianbao:lease:entry", held) if e]
