@@ -15,15 +15,12 @@ what a replaying client relies on, record by record:
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
-SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+from .records import sha1_base32
 
 
 @dataclass(frozen=True)
@@ -35,10 +32,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.warc_file}@{self.offset} {self.record_id}: {self.message}"
-
-
-def sha1_base32(data: bytes) -> str:
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
 
 
 def dechunk(body: bytes) -> bytes:

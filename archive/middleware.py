@@ -22,8 +22,9 @@ from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 
 from . import signals as archive_signals
-from .index import ArchiveIndex, IndexEntry
+from .index import ArchiveIndex
 from .reader import load_payload
+from .records import IndexEntry, request_target
 from .recovery import recover_open_files
 from .writer import BrowserCapture, HttpExchange, WarcFileWriter
 
@@ -149,7 +150,6 @@ class WarcArchiveMiddleware:
 
 def to_exchange(request: Request, response: Response) -> HttpExchange:
     parts = urlsplit(request.url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     # The heads as they crossed the wire, when the download handler kept them (see
     # crawler.wire); each response pops its own, so a redirect or a retry never inherits
     # the head of an earlier one.
@@ -171,7 +171,7 @@ def to_exchange(request: Request, response: Response) -> HttpExchange:
         except ValueError:
             reason = ""
     return HttpExchange(
-        url=request.url, method=request.method, request_target=target,
+        url=request.url, method=request.method, request_target=request_target(request.url),
         request_headers=request_headers, request_body=request.body or b"",
         status=response.status, reason=reason, protocol=protocol,
         response_headers=response_headers, response_body=response.body,

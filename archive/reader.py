@@ -10,7 +10,8 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
-from .index import ArchiveIndex, IndexEntry
+from .index import ArchiveIndex
+from .records import IndexEntry, index_mime, warc_timestamp
 
 OPEN_SUFFIX = ".open"
 
@@ -212,8 +213,6 @@ __all__ = ["FileScan", "IndexEntry", "StoredPayload", "iter_records", "load_payl
 
 def index_entries(path: Path | str) -> Iterator[IndexEntry]:
     """CDXJ entries of every complete response/revisit/resource record of one file."""
-    from .index import warc_timestamp
-
     path = Path(path)
     name = path.name.removesuffix(OPEN_SUFFIX)
     for record, offset in _iter_with_offsets(path):
@@ -221,16 +220,14 @@ def index_entries(path: Path | str) -> Iterator[IndexEntry]:
             continue
         head, http = record.rec_headers, record.http_headers
         if record.rec_type == "resource":
-            mime, status = record.content_type, None
+            content_type, status = record.content_type, None
         else:
-            mime = ("warc/revisit" if record.rec_type == "revisit"
-                    else http.get_header("Content-Type") if http is not None else None)
+            content_type = http.get_header("Content-Type") if http is not None else None
             status = http.get_statuscode() if http is not None else None
         yield IndexEntry(head.get_header("WARC-Target-URI"),
                          warc_timestamp(head.get_header("WARC-Date")), name, offset,
                          record.warc_length, head.get_header("WARC-Payload-Digest"),
-                         mime.split(";")[0].strip().lower() if mime else None, status,
-                         record.rec_type)
+                         index_mime(record.rec_type, content_type), status, record.rec_type)
 
 
 def full_index(directory: Path | str) -> ArchiveIndex:

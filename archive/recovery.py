@@ -19,7 +19,9 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from .index import merge_into_index, write_file_index
+from filelock import FileLock
+
+from .index import ArchiveIndex
 from .reader import index_entries, scan_file
 from .writer import OPEN_SUFFIX
 
@@ -36,10 +38,16 @@ class RecoveredFile:
 def recover_open_files(directory: Path | str) -> list[RecoveredFile]:
     """Finish every ``.open`` WARC file in ``directory`` whose writer is gone."""
     recovered = []
-    for path in sorted(Path(directory).glob("*.warc*" + OPEN_SUFFIX)):
-        if _writer_alive(path):
-            continue
-        recovered.append(_finish(path))
+    index = None
+    # one process at a time: two crawls starting together must not both cut one file
+    with FileLock(str(Path(directory) / "recovery.lock")):
+        for path in sorted(Path(directory).glob("*.warc*" + OPEN_SUFFIX)):
+            if not path.exists() or _writer_alive(path):
+                continue
+            index = index or ArchiveIndex(directory)
+            recovered.append(_finish(path, index))
+    if index is not None:
+        index.close()
     return recovered
 
 
@@ -67,7 +75,7 @@ def _writer_alive(path: Path) -> bool:
     return True
 
 
-def _finish(path: Path) -> RecoveredFile:
+def _finish(path: Path, index: ArchiveIndex) -> RecoveredFile:
     scan = scan_file(path)
     dropped = scan.size - scan.complete_to
     if dropped:
@@ -78,7 +86,7 @@ def _finish(path: Path) -> RecoveredFile:
             os.fsync(fh.fileno())
     final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
     os.replace(path, final)
-    merge_into_index(final.parent, write_file_index(final, index_entries(final)))
+    index.commit_file(final, index_entries(final))
     logger.warning("finished %s left open by a stopped crawl: %d complete records kept, "
                    "%d bytes of an unfinished record cut", final.name, scan.records, dropped)
     return RecoveredFile(final, scan.records, dropped)

@@ -26,14 +26,22 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from .index import ArchiveIndex, IndexEntry, merge_into_index, warc_timestamp, write_file_index
+from .index import ArchiveIndex
+from .records import (
+    IDENTICAL_PAYLOAD,
+    SERVER_NOT_MODIFIED,
+    WARC_VERSION,
+    IndexEntry,
+    index_mime,
+    sha1_base32,
+    warc_date,
+    warc_timestamp,
+)
 
 OPEN_SUFFIX = ".open"
 #: zlib level of the gzip members. warcio always uses 9; bench/archive.py measured level 6
 #: at about twice the speed for files about 2% larger, so 6 is the default.
 DEFAULT_GZIP_LEVEL = 6
-IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest"
-SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.0/revisit/server-not-modified"
 #: WARC-Target-URI of the metadata record about a document (as Browsertrix's urn:text:).
 METADATA_URI_PREFIX = "urn:nianbao:parse:"
 
@@ -84,10 +92,6 @@ class RecordLocation:
     payload_digest: str | None = None
     record_type: str = "response"  # response | revisit | request | resource | metadata
     refers_to: str | None = None  # WARC-Refers-To: the record a revisit/resource/metadata names
-
-
-def sha1_base32(data: bytes) -> str:
-    return "sha1:" + b32encode(hashlib.sha1(data).digest()).decode("ascii")
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
@@ -157,10 +161,6 @@ def describe_stored_body(exchange: HttpExchange) -> HttpExchange:
                    removed_headers=tuple(exchange.removed_headers) + tuple(removed))
 
 
-def warc_date(moment: datetime | None) -> str:
-    return (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class _Gzipping:
     """One gzip member per record (as warcio does), at a chosen compression level."""
 
@@ -177,7 +177,7 @@ class _Gzipping:
 
 class _Writer(WARCWriter):
     def __init__(self, out, level: int | None) -> None:
-        super().__init__(out, gzip=False)
+        super().__init__(out, gzip=False, warc_version=WARC_VERSION)
         self.level = level
 
     def write_record(self, record, params=None) -> None:
@@ -246,9 +246,8 @@ class WarcFileWriter:
         self._fh.close()
         final = self.directory / self.filename
         os.replace(self.directory / (self.filename + OPEN_SUFFIX), final)
-        merge_into_index(self.directory, write_file_index(final, self._entries))
-        for entry in self._entries:
-            self.index.add(entry)  # committed now: later records may revisit it
+        # committed now, for this and every other writer: later records may revisit it
+        self.index.commit_file(final, self._entries)
         self.files_written.append(self.filename)
         self._fh = self._writer = None
         self._entries = []
@@ -421,16 +420,11 @@ class WarcFileWriter:
                                   head.get_header("WARC-Refers-To"))
         self.counts[rec_type] = self.counts.get(rec_type, 0) + 1
         if rec_type in ("response", "revisit", "resource"):
-            if rec_type == "resource":
-                mime = record.content_type
-            elif rec_type == "revisit":
-                mime = "warc/revisit"
-            else:
-                mime = http.get_header("Content-Type") if http else None
+            content_type = (record.content_type if rec_type == "resource"
+                            else http.get_header("Content-Type") if http else None)
             self._entries.append(IndexEntry(
                 head.get_header("WARC-Target-URI"), warc_timestamp(head.get_header("WARC-Date")),
                 self.filename, offset, location.length,
-                head.get_header("WARC-Payload-Digest"),
-                mime.split(";")[0].strip().lower() if mime else None,
+                head.get_header("WARC-Payload-Digest"), index_mime(rec_type, content_type),
                 str(status) if status is not None else None, rec_type))
         return location

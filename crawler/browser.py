@@ -29,6 +29,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
+from archive.records import request_target
 from archive.writer import BrowserCapture, HttpExchange
 
 from .challenge import is_challenge
@@ -120,7 +121,7 @@ def _looks_like_challenge(dom: str) -> bool:
 def _exchange(response) -> HttpExchange:
     request = response.request
     parts = urlsplit(request.url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    target = request_target(request.url)
     try:
         body = response.body()
     except Exception:  # noqa: BLE001 - redirects and aborted loads have no body

@@ -16,6 +16,8 @@ A portal whose crawl finished is started afresh next time (a re-crawl).
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,6 +71,9 @@ class Frontier:
         # could lose the last transactions).
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(portal_state)")}
+        if "owner" not in columns:  # a frontier made before owners were recorded
+            self.db.execute("ALTER TABLE portal_state ADD COLUMN owner TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -88,6 +93,34 @@ class Frontier:
         self.db.execute("COMMIT")
 
     # -- portals -----------------------------------------------------------------------
+
+    def claim(self, portals: list[str]) -> None:
+        """Take the portals' crawls for this process, before any is begun.
+
+        A portal whose crawl is ``running`` was either killed (resume it) or is being
+        crawled right now by another live process on this data dir: that one is not a
+        killed crawl, and taking over its queued URLs would fetch and store them twice.
+        Raises FrontierBusy then (``nianbao crawl --distributed`` shares one crawl).
+        """
+        me = _owner()
+        self.db.execute("BEGIN IMMEDIATE")  # two processes starting together: one at a time
+        try:
+            for portal in portals:
+                row = self.db.execute("SELECT status, owner FROM portal_state WHERE "
+                                      "portal = ?", (portal,)).fetchone()
+                if row and row[0] != "completed" and row[1] and row[1] != me \
+                        and _owner_alive(row[1]):
+                    raise FrontierBusy(f"portal {portal} is being crawled by process "
+                                       f"{row[1]} on this data dir; wait for it, or share "
+                                       "one crawl with --distributed")
+                self.db.execute(
+                    "INSERT INTO portal_state (portal, status, generation, owner) "
+                    "VALUES (?, 'new', 0, ?) ON CONFLICT(portal) DO UPDATE SET owner = ?",
+                    (portal, me, me))
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def begin(self, portal: str) -> bool:
         """Open a portal's crawl; True if it resumes an unfinished one."""
@@ -149,6 +182,41 @@ class Frontier:
         return self.db.execute("SELECT count(*) FROM frontier WHERE portal = ?",
                                (portal,)).fetchone()[0]
 
+    def owner(self, portal: str) -> str | None:
+        row = self.db.execute("SELECT owner FROM portal_state WHERE portal = ?",
+                              (portal,)).fetchone()
+        return row[0] if row else None
+
     def states(self, portal: str) -> dict[str, int]:
         return dict(self.db.execute("SELECT state, count(*) FROM frontier WHERE portal = ? "
                                     "GROUP BY state", (portal,)).fetchall())
+
+
+def claim_frontier(path: Path | str, portals: list[str]) -> None:
+    """Claim the portals of the frontier at ``path`` for this process (see ``claim``)."""
+    frontier = Frontier(path)
+    try:
+        frontier.claim(portals)
+    finally:
+        frontier.close()
+
+
+class FrontierBusy(RuntimeError):
+    """Another live process is crawling a portal of this frontier."""
+
+
+def _owner() -> str:
+    return f"{socket.gethostname().split('.')[0]}:{os.getpid()}"
+
+
+def _owner_alive(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname().split(".")[0]:
+        return True  # another machine's process: only it can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True

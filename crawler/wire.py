@@ -41,6 +41,8 @@ from scrapy.exceptions import (
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
+from archive.records import request_target
+
 logger = logging.getLogger(__name__)
 
 MAX_HEAD = 256 * 1024  # a response head longer than this is not HTTP we can trust
@@ -249,7 +251,7 @@ class _StaleConnection(Exception):
 
 
 def _request_head(request: Request, parts) -> tuple[bytes, list[tuple[str, str]]]:
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    target = request_target(request.url)
     headers: list[tuple[str, str]] = [("Host", parts.netloc)]
     for name, values in request.headers.items():
         text = name.decode("latin-1")

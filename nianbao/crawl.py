@@ -16,6 +16,7 @@ from scrapy.crawler import CrawlerProcess
 
 import parsers
 from crawler import Portal, ReportSpider, crawl_settings
+from crawler.frontier import claim_frontier
 from scheduler.changes import record_portal_results
 from store import Store
 
@@ -41,6 +42,9 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     """Crawl, archive, parse and store; blocks until the crawl is over."""
     warc_dir = Path(data_dir) / "warc"
     warc_dir.mkdir(parents=True, exist_ok=True)
+    distributed = bool((extra_settings or {}).get("REDIS_URL"))  # a crawler.cluster worker
+    if not distributed:  # another live crawl of these portals here is not a killed one
+        claim_frontier(Path(data_dir) / "frontier.sqlite", [p.name for p in portals])
     with Store(db_url) as store:
         run_id = store.start_run(command)
         portal_ids = {p.name: store.portal_id(p.name, list(p.start_urls), list(p.allowed_hosts),
@@ -95,5 +99,7 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
                          errors=summary.total("errors"))
         # scheduler: how the run went per portal; change detection only infers "removed"
         # from a portal crawled to the end without errors
-        record_portal_results(store.session, run_id, status, portal_ids, stats)
+        # A worker saw part of each portal: never a run to infer removals from.
+        record_portal_results(store.session, run_id, "worker" if distributed else status,
+                              portal_ids, stats)
     return summary

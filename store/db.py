@@ -7,7 +7,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+
+#: the pg_advisory_xact_lock key migrations run under ("nianbao" as a number)
+MIGRATION_LOCK = int.from_bytes(b"nianbao", "big")
 
 
 def default_url(data_dir: Path) -> str:
@@ -45,6 +48,23 @@ def upgrade(engine: Engine) -> None:
     Features add their tables in migrations of their own off 0001; "heads" applies them all.
     """
     config = alembic_config()
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        # SQLite has no advisory locks: processes opening a new file queue on a file lock
+        from filelock import FileLock
+
+        with FileLock(database + ".migrate.lock"):
+            _upgrade(engine, config)
+    else:
+        _upgrade(engine, config)
+
+
+def _upgrade(engine: Engine, config: Config) -> None:
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several crawl workers start on one database: one migrates, the others wait
+            # here (the lock ends with this transaction) and then find nothing to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")

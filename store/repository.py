@@ -69,15 +69,20 @@ class Store:
 
     def portal_id(self, name: str, start_urls: list[str], allowed_hosts: list[str],
                   agency: str | None = None) -> int:
+        # One statement, so two workers naming a new portal at once both get its id.
+        table = models.Portal.__table__
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        values = {"start_urls": start_urls, "allowed_hosts": allowed_hosts, "agency": agency}
+        statement = upsert(table).values(name=name, **values)
+        statement = statement.on_conflict_do_update(index_elements=[table.c.name],
+                                                    set_=values).returning(table.c.id)
         with self._writing():
-            portal = self.session.scalar(
-                select(models.Portal).where(models.Portal.name == name))
-            if portal is None:
-                portal = models.Portal(name=name)
-                self.session.add(portal)
-            portal.start_urls, portal.allowed_hosts = start_urls, allowed_hosts
-            portal.agency = agency
-        return portal.id
+            portal_id = self.session.execute(statement).scalar_one()
+        return portal_id
 
     def add_fetch(self, **fields) -> int:
         # One row per archived record, on the crawl's hot path: a plain INSERT on a

@@ -207,6 +207,9 @@ def test_a_recrawl_of_unchanged_portals_writes_revisits_only(recrawl):
 
 def test_cdxj_index_holds_every_response_revisit_and_resource_record(recrawl):
     files = sorted(files_of(recrawl.warc_dir))
+    from archive.index import write_cdxj
+
+    write_cdxj(recrawl.warc_dir, recrawl.warc_dir / "index.cdxj")  # from index.sqlite
     lines = (recrawl.warc_dir / "index.cdxj").read_text().splitlines()
     assert lines == sorted(lines)
     kinds = Counter(r.rec_type for _, r in all_records(files))
@@ -344,8 +347,11 @@ def free_port() -> int:
 
 def test_pywb_replays_every_report_capture_in_id_mode(recrawl, tmp_path):
     assert PYWB.exists(), "pywb's environment is missing: run `make setup`"
+    from archive.index import write_cdxj
+
+    write_cdxj(recrawl.warc_dir, tmp_path / "index.cdxj")  # pywb's one sorted file
     (tmp_path / "config.yaml").write_text(json.dumps({"collections": {"nianbao": {
-        "index_paths": str(recrawl.warc_dir / "index.cdxj"),
+        "index_paths": str(tmp_path / "index.cdxj"),
         "archive_paths": str(recrawl.warc_dir) + "/"}}}))
     port = free_port()
     process = subprocess.Popen([str(PYWB), "--bind", "127.0.0.1", "-p", str(port)],

@@ -12,6 +12,7 @@ packages=(
   fonts-wqy-zenhei  # a CJK font so nianbao plot draws Chinese labels (and LibreOffice makes CJK PDFs)
   libreoffice-writer-nogui  # the parser converts .doc/.wps to DOCX; tests make PDF/.doc corpora
   postgresql        # tests run the derived views, query and read-only sql on a real PostgreSQL
+  redis-server      # crawl --distributed shares its frontier through Redis; tests start one
 )
 
 missing=()

@@ -15,7 +15,9 @@ from . import (  # archive (issue 5)
     schedule,
     serve,
     sql,
+    workers,
 )
 
 COMMANDS = [demo, crawl, parse, export, query, sql, serve, plot, schedule, changes]
 COMMANDS += [replay, reparse, export_wacz]  # archive (issue 5)
+COMMANDS += [workers]  # distributed crawling (issue 17)

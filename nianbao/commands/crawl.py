@@ -19,6 +19,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_data_options(parser)
     parser.add_argument("--config", required=True, type=Path)
     parser.add_argument("--portal", action="append", default=[], help="only this portal")
+    parser.add_argument("--distributed", metavar="REDIS_URL",
+                        help="be one worker of a crawl shared through Redis "
+                             "(redis://HOST:PORT/DB; docs/distributed.md)")
+    parser.add_argument("--workers", type=int, metavar="K",
+                        help="with --distributed: start K worker processes here")
     add_progress_option(parser)
     parser.set_defaults(func=run)
 
@@ -28,6 +33,22 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.workers is not None or args.distributed:
+        from ..distributed import check_redis_url, run_local_workers
+
+        if not args.distributed:
+            raise ConfigError("--workers needs --distributed REDIS_URL (the shared queue)")
+        check_redis_url(args.distributed)
+        if args.workers is not None:
+            from ..distributed import worker_settings
+
+            load_config(args.config)  # a bad config or an unreachable Redis fails once, here
+            worker_settings(args.distributed)
+            argv = ["crawl", "--config", str(args.config), "--data-dir", str(args.data_dir),
+                    "--distributed", args.distributed, "--no-progress"]
+            argv += ["--db", args.db] if args.db else []
+            argv += [a for name in args.portal for a in ("--portal", name)]
+            return run_local_workers(argv, args.workers)
     portals = load_config(args.config)
     if args.portal:
         unknown = set(args.portal) - {p.name for p in portals}
@@ -39,12 +60,24 @@ def run(args: argparse.Namespace) -> int:
 
 def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: str) -> int:
     """Run the crawl with a live table on a terminal, then print the summary."""
+    from crawler.frontier import FrontierBusy
+
     from ..crawl import run_crawl
     from ..progress import portal_table
 
     url = db_url(args)
-    summary = run_crawl(portals, data_dir=args.data_dir, db_url=url, command=command,
-                        progress=not args.no_progress and sys.stderr.isatty())
+    extra = None
+    if getattr(args, "distributed", None):
+        from ..distributed import worker_settings
+
+        extra = worker_settings(args.distributed)
+    try:
+        summary = run_crawl(portals, data_dir=args.data_dir, db_url=url, command=command,
+                            progress=not args.no_progress and sys.stderr.isatty(),
+                            extra_settings=extra)
+    except FrontierBusy as exc:
+        print(f"nianbao: error: {exc}", file=sys.stderr)
+        return 1
     # Wide enough for every column when the output is a file or a pipe (rich assumes 80).
     console = Console() if sys.stdout.isatty() else Console(width=120)
     console.print(portal_table(summary.stats, summary.portals,

@@ -27,7 +27,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def pages(index: ArchiveIndex) -> list[dict]:
     """One page per archived HTML document: its first capture that replays (200)."""
     out = []
-    for url in sorted(index.by_url):
+    for url in index.urls():
         for entry in index.captures(url):
             if entry.record_type == "response" and entry.status == "200" and (
                     entry.mime or "").startswith(("text/html", "application/xhtml")):

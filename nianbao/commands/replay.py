@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from archive import load_payload
-from archive.index import warc_timestamp
 from archive.reader import full_index
+from archive.records import warc_timestamp
 
 from .common import add_data_options
 
