@@ -23,7 +23,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from scrapy import Request
@@ -41,15 +41,14 @@ METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
 #: URLs kept per portal in the stats (the count is exact, the list is a sample).
 MAX_URLS_KEPT = 50
 
-#: ``(host, port) -> addresses``; tests replace it (no test resolves a real name).
-Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
+#: ``(host, port) -> addresses``, blocking (run off the event loop); tests replace it, so
+#: no test resolves a real name.
+Resolver = Callable[[str, int], list[IPAddress]]
 
 
-async def system_resolve(host: str, port: int) -> list[IPAddress]:
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+def system_resolve(host: str, port: int) -> list[IPAddress]:
     addresses: list[IPAddress] = []
-    for _family, _type, _proto, _name, sockaddr in infos:
+    for *_, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
         address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
         if address not in addresses:
             addresses.append(address)
@@ -70,8 +69,9 @@ class OutOfScope(IgnoreRequest):
     """A request outside its portal's allowed hosts, or to an address it may not reach."""
 
 
-def _netloc(url: str) -> tuple[str, str] | None:
-    """(host, host:port) of an http(s) URL, lower case; None for anything else."""
+def _netloc(url: str) -> tuple[str, int | None] | None:
+    """(host, port) of an http(s) URL, the host lower case and an IPv6 address in
+    brackets; None for anything else."""
     parts = urlsplit(url)
     try:
         port = parts.port
@@ -80,17 +80,23 @@ def _netloc(url: str) -> tuple[str, str] | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     host = parts.hostname.lower()
-    return host, f"{host}:{port}" if port else host
+    return (f"[{host}]" if ":" in host else host), port
+
+
+def _entry(entry: str) -> tuple[str, int | None]:
+    """An allowed_hosts entry as (host, port or None)."""
+    entry = entry.lower()
+    if entry.startswith("["):
+        host, _, rest = entry.partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+        return host + "]", int(port) if port.isdigit() else None
+    host, _, port = entry.partition(":")
+    return host, int(port) if port.isdigit() else None
 
 
 def _named_address(entry: str) -> IPAddress | None:
-    host = entry.lower()
-    if host.startswith("["):
-        host = host[1:].split("]", 1)[0]
-    elif host.count(":") == 1:
-        host = host.split(":", 1)[0]
     try:
-        return ipaddress.ip_address(host)
+        return ipaddress.ip_address(_entry(entry)[0].strip("[]"))
     except ValueError:
         return None
 
@@ -99,10 +105,10 @@ class Scope:
     """Each portal's allowed hosts, by portal name."""
 
     def __init__(self, allowed_hosts: dict[str, Iterable[str]]) -> None:
-        self.allowed = {name: tuple(h.lower() for h in hosts)
+        self.allowed = {name: tuple(_entry(h) for h in hosts)
                         for name, hosts in allowed_hosts.items()}
         self.named = {name: {a for h in hosts if (a := _named_address(h)) is not None}
-                      for name, hosts in self.allowed.items()}
+                      for name, hosts in allowed_hosts.items()}
 
     @classmethod
     def from_settings(cls, settings) -> Scope:
@@ -117,14 +123,15 @@ class Scope:
         netloc = _netloc(url)
         if netloc is None:
             return "not an http(s) URL with a host and a valid port"
-        host, with_port = netloc
+        host, port = netloc
         for name in self._portals(portal):
-            for allowed in self.allowed[name]:
-                if allowed == with_port or (":" not in allowed.strip("[]") and allowed == host):
+            for allowed_host, allowed_port in self.allowed[name]:
+                # a bare host is its default ports (http and https), nothing else on it
+                if allowed_host == host and (port == allowed_port or allowed_port is None
+                                             and port in (None, 80, 443)):
                     return None
-                if allowed.startswith("[") and allowed in (host, with_port):
-                    return None
-        return f"{with_port} is not in allowed_hosts"
+        return f"{host}:{port} is not in allowed_hosts" if port else \
+            f"{host} is not in allowed_hosts"
 
     def address_refusal(self, portal: str | None, address: IPAddress) -> str | None:
         """Why the portal may not connect to this address, or None when it may."""
@@ -138,14 +145,13 @@ class Scope:
         return (f"{address} is a loopback, private, link-local or metadata address "
                 f"not named in allowed_hosts")
 
-    async def addresses(self, portal: str | None, host: str, port: int) -> list[IPAddress]:
-        """The addresses of ``host`` this portal may connect to; OutOfScope if none."""
+    def permitted(self, portal: str | None, host: str, port: int) -> list[IPAddress]:
+        """The addresses of ``host`` this portal may connect to (blocking: it may resolve
+        the name); OutOfScope when it resolves only to addresses it may not reach."""
         try:
-            literal = ipaddress.ip_address(host.strip("[]"))
+            found = [ipaddress.ip_address(host.strip("[]"))]
         except ValueError:
-            found = await resolve(host, port)
-        else:
-            found = [literal]
+            found = resolve(host, port)
         allowed, reasons = [], []
         for address in found:
             reason = self.address_refusal(portal, address)
@@ -156,6 +162,27 @@ class Scope:
         if not allowed and reasons:
             raise OutOfScope(f"{host} resolves to {reasons[0]}")
         return allowed
+
+    async def addresses(self, portal: str | None, host: str, port: int) -> list[IPAddress]:
+        """:meth:`permitted`, with the name resolved off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.permitted, portal, host, port)
+
+    def refusal(self, portal: str | None, url: str) -> str | None:
+        """Why a URL may not be fetched (its host, then its addresses), or None. Blocking;
+        for the browser, whose own network stack connects."""
+        reason = self.url_refusal(portal, url)
+        if reason is not None:
+            return reason
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            self.permitted(portal, parts.hostname or "", port)
+        except OutOfScope as exc:
+            return str(exc)
+        except OSError:
+            return None  # an unknown name: the browser's own lookup fails the same way
+        return None
 
 
 def count_refusal(crawler: Crawler, portal: str | None, url: str, reason: str) -> None:

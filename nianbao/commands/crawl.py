@@ -60,5 +60,11 @@ def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: s
     for key, count in sorted(traps.items()):
         console.print(f"bounded: {key.split('/')[1].replace('_hit', '')} "
                       f"{key.split('/')[2]}: {count} links not followed")
+    for key, count in sorted(summary.stats.items()):
+        if key.startswith("nianbao/out_of_scope/"):
+            name = key.rsplit("/", 1)[1]
+            console.print(f"out of scope: {name}: {count} requests refused, not fetched")
+            for refused in summary.stats.get(f"nianbao/out_of_scope_urls/{name}", []):
+                console.print(f"  {refused}", soft_wrap=True)
     console.print(f"database: {url}\nWARC files: {args.data_dir / 'warc'}")
     return 0 if summary.status == "completed" else 1
