@@ -308,7 +308,7 @@ class ReportSpider(scrapy.Spider):
             self._settle_key(request.meta.get("portal"), request.meta.get("frontier_key"),
                              "out_of_scope")
             return
-        if failure.check(ArchiveWriteError):
+        if failure.check(ArchiveWriteError) or self._interrupted():
             return  # not settled: the next run fetches it again (archive.middleware)
         response = getattr(failure.value, "response", None)
         message = (f"HTTP {response.status}" if response is not None
@@ -335,9 +335,14 @@ class ReportSpider(scrapy.Spider):
             state = "failed" if isinstance(item, FailureItem) else "done"
             self.frontier.settle(item.portal, key, state)
 
+    def _interrupted(self) -> bool:
+        """The crawl is being stopped for a fault (a full disk, the database gone): what
+        fails now is left unsettled, so the next run fetches or replays it."""
+        return bool(self.crawler.stats.get_value("nianbao/interrupted_reason"))
+
     def _item_failed(self, item, response=None, spider=None, failure=None) -> None:
         key = getattr(item, "frontier_key", None)
-        if self.frontier and key:
+        if self.frontier and key and not self._interrupted():
             self.frontier.settle(item.portal, key, "failed")
 
     def _archived(self, request, response, exchange, response_record, request_record) -> None:

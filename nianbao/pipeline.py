@@ -14,6 +14,7 @@ from __future__ import annotations
 from scrapy.crawler import Crawler
 
 import parsers
+from archive.middleware import interrupt_crawl
 from archive.signals import (
     document_parsed,
     exchange_archived,
@@ -22,6 +23,7 @@ from archive.signals import (
 from archive.writer import HttpExchange, RecordLocation
 from crawler.items import DocumentItem, FailureItem
 from store import Store
+from store.retry import RetryingStore
 
 from .parsing import DEFAULT_TIMEOUT, ParserPool
 
@@ -38,7 +40,12 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
-        store = Store(settings["NIANBAO_DB_URL"])
+        # store.retry: writes outlast a short outage; past NIANBAO_DB_RETRY_SECONDS the
+        # crawl stops, "interrupted", and the next run picks up what had no row yet
+        store = RetryingStore(Store(settings["NIANBAO_DB_URL"]),
+                              seconds=settings.getfloat("NIANBAO_DB_RETRY_SECONDS", 120.0),
+                              on_unavailable=lambda reason: interrupt_crawl(
+                                  crawler, reason, "database_unavailable"))
         pool = ParserPool(settings.getint("NIANBAO_PARSE_PROCESSES", 1),
                           settings.getfloat("NIANBAO_PARSE_TIMEOUT", DEFAULT_TIMEOUT))
         pipeline = cls(crawler, store,

@@ -67,4 +67,13 @@ def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: s
             for refused in summary.stats.get(f"nianbao/out_of_scope_urls/{name}", []):
                 console.print(f"  {refused}", soft_wrap=True)
     console.print(f"database: {url}\nWARC files: {args.data_dir / 'warc'}")
-    return 0 if summary.status == "completed" else 1
+    if summary.recovered_rows:
+        console.print(f"recovered: {summary.recovered_rows} archived records an earlier run "
+                      f"left without a database row were indexed")
+    failures = summary.failures()
+    if summary.status != "completed":
+        print(f"nianbao: crawl run {summary.run_id} interrupted: {summary.reason}; run it "
+              f"again to resume", file=sys.stderr)
+    for name, why in failures.items():
+        print(f"nianbao: portal {name} failed: {why}", file=sys.stderr)
+    return 0 if summary.status == "completed" and not failures else 1
