@@ -331,7 +331,7 @@ class ReportSpider(scrapy.Spider):
 
     def _item_done(self, item, response=None, spider=None) -> None:
         key = getattr(item, "frontier_key", None)
-        if self.frontier and key:
+        if self.frontier and key and not self._interrupted():
             state = "failed" if isinstance(item, FailureItem) else "done"
             self.frontier.settle(item.portal, key, state)
 

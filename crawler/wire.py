@@ -36,6 +36,7 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    IgnoreRequest,
     ResponseDataLossError,
 )
 from scrapy.http import Headers, Response
@@ -90,6 +91,10 @@ class WireDownloadHandler(BaseDownloadHandler):
         self._scope = Scope.from_settings(settings)
 
     async def download_request(self, request: Request) -> Response:
+        if (reason := self.crawler.stats.get_value("nianbao/interrupted_reason")):
+            # the crawl is stopping for a fault: what waited in the queue is not fetched
+            # (archive.middleware.interrupt_crawl); the next run fetches it
+            raise CrawlStopping(f"{request.url}: not fetched, the crawl is stopping: {reason}")
         if request.meta.get("proxy"):
             return await self._through_proxy(request)
         timeout = request.meta.get("download_timeout", self._timeout)
@@ -261,6 +266,10 @@ class WireDownloadHandler(BaseDownloadHandler):
 
             self._proxy_handler = HTTP11DownloadHandler.from_crawler(self.crawler)
         return await self._proxy_handler.download_request(request)
+
+
+class CrawlStopping(IgnoreRequest):
+    """A request not sent because the crawl is being stopped for a fault."""
 
 
 class _StaleConnection(Exception):

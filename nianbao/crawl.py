@@ -120,7 +120,7 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     summary = CrawlSummary(run_id, status, stats, list(portal_ids), blocked,
                            dict(start_failures), reason, recovered)
     try:
-        with RetryingStore(Store(db_url), seconds=retry_seconds) as store:
+        with RetryingStore.open(lambda: Store(db_url), seconds=retry_seconds) as store:
             store.finish_run(run_id, status, pages=summary.total("pages"),
                              documents=summary.total("documents"),
                              reports=summary.total("reports"), errors=summary.total("errors"))

@@ -58,6 +58,15 @@ class RetryingStore:
         self.retries = 0
         self._sleep = sleep
 
+    @classmethod
+    def open(cls, factory: Callable[[], Any], *, seconds: float = DEFAULT_SECONDS,
+             on_unavailable: Callable[[str], None] | None = None) -> RetryingStore:
+        """A RetryingStore around ``factory()`` (``Store(url)``), itself retried: opening
+        connects, and the database may be away at that moment too."""
+        opener = cls(None, seconds=seconds, on_unavailable=on_unavailable)
+        return cls(opener.run(factory, "connecting"), seconds=seconds,
+                   on_unavailable=on_unavailable)
+
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.store, name)
         if name.startswith("_") or not callable(attribute) or name in ("close",):
