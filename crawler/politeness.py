@@ -78,7 +78,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
         slot = downloader.slots.get(slot_key) if downloader is not None else None
         if slot is not None:
-            slot.lastseen = max(slot.lastseen, time.time() + wait - slot.delay)
+            # (Scrapy keeps lastseen on the monotonic clock)
+            slot.lastseen = max(slot.lastseen, time.monotonic() + wait - slot.delay)
 
     def _retry(self, request: Request, reason) -> Request | None:
         asked = request.meta.pop("retry_after", None)
