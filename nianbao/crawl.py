@@ -99,9 +99,11 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
             logging.getLogger("nianbao.crawl").warning(
                 "portal %s: robots.txt is NOT obeyed (obey_robots = false in its config)",
                 portal.name)
-    # Scrapy's cookie handling asks tldextract, which tries to refresh the public suffix
-    # list over the network and warns when it cannot; its bundled copy is what we want.
+    # Scrapy's cookie handling asks tldextract, which fetches the public suffix list from
+    # publicsuffix.org when its cache is empty: a request to a host no portal allows. Its
+    # bundled copy is what we want (crawler.scope: nothing outside allowed_hosts).
     logging.getLogger("tldextract").setLevel(logging.ERROR)
+    _offline_public_suffixes()
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ReportSpider)
     start_failures = _watch_start_urls(crawler, portals)
@@ -208,6 +210,15 @@ def _warc_time(value: str | None):
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def _offline_public_suffixes() -> None:
+    from scrapy.downloadermiddlewares import cookies
+    from tldextract import TLDExtract
+
+    if hasattr(cookies, "_split_domain"):
+        cookies._split_domain = TLDExtract(include_psl_private_domains=True,
+                                           suffix_list_urls=())
 
 
 def _watch_start_urls(crawler, portals: list[Portal]) -> dict[str, str]:

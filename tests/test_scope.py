@@ -194,3 +194,27 @@ def test_the_download_handler_connects_only_to_the_checked_address(resolver):
         assert str(response.ip_address) == "127.0.0.1"
     finally:
         server.close()
+
+
+def test_the_suite_refuses_any_connection_outside_loopback(tmp_path):
+    """The guard of tests/conftest.py, in this process and in a process a test starts.
+    (0.0.0.0 is outside 127.0.0.0/8 yet reaches only this machine, should the guard fail.)"""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    log = Path(os.environ["NIANBAO_TEST_NET_LOG"])
+    size = log.stat().st_size
+    try:
+        with socket.socket() as sock, pytest.raises(ConnectionRefusedError,
+                                                    match="outside loopback"):
+            sock.connect(("0.0.0.0", 9))
+        child = subprocess.run(
+            [sys.executable, "-c", "import socket; socket.create_connection(('0.0.0.0', 9))"],
+            capture_output=True, text=True, timeout=60)
+        assert child.returncode != 0 and "outside loopback" in child.stderr
+        assert log.read_text(encoding="utf-8")[size:].count("outside loopback") == 2
+    finally:
+        with open(log, "r+", encoding="utf-8") as fh:
+            fh.truncate(size)  # expected here: not a failure of this test
