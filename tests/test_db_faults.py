@@ -98,6 +98,13 @@ def test_postgresql_gone_for_longer_interrupts_and_the_rerun_stores_the_rest(pos
         portal.close()
     assert again.returncode == 0, again.stdout + again.stderr
     assert_nothing_lost(tmp_path, postgres.url, [portal.url(p) for p in portal.paths])
+    # `sql` has a statement timeout on PostgreSQL too (guarantee 5)
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "nianbao.cli", "sql", "--db", postgres.url,
+                          "--timeout", "1", "SELECT pg_sleep(20)"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "ran longer than 1 s" in out.stderr, out.stderr
+    assert time.monotonic() - started < 15
 
 
 def test_sqlite_write_lock_held_by_another_process_loses_nothing(tmp_path):

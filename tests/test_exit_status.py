@@ -203,3 +203,28 @@ def test_serve_on_a_public_address_warns_that_the_database_is_readable(tmp_path)
         quiet.terminate()
         _, err = quiet.communicate(timeout=30)
     assert "warning" not in err.split("Traceback")[0].lower().split("serving")[0]
+
+
+def test_a_crawl_with_a_failed_portal_exits_1_naming_it(tmp_path):
+    from .faults import Portal
+
+    portal = Portal(2)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{sock.getsockname()[1]}"  # nothing listens there once closed
+    config = tmp_path / "portals.toml"
+    config.write_text(
+        f'[[portal]]\nname = "alive"\nstart_urls = ["{portal.url("/")}"]\n'
+        f'allowed_hosts = ["{portal.host}"]\nrender = "never"\nrequests_per_second = 50.0\n'
+        f'\n[[portal]]\nname = "gone"\nstart_urls = ["http://{dead}/"]\n'
+        f'allowed_hosts = ["{dead}"]\nrender = "never"\nrequests_per_second = 50.0\n',
+        encoding="utf-8")
+    try:
+        out = run_nianbao("crawl", "--config", str(config), "--data-dir", str(tmp_path),
+                          "--no-progress")
+    finally:
+        portal.close()
+    assert out.returncode == 1, out.stdout + out.stderr
+    failed = [line for line in out.stderr.splitlines() if "failed:" in line]
+    assert len(failed) == 1 and "portal gone failed: start URL" in failed[0], out.stderr
+    assert "Connection" in failed[0] and "Traceback" not in out.stderr
