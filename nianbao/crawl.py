@@ -59,7 +59,8 @@ class CrawlSummary:
 
 
 def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: str,
-              progress: bool = True, extra_settings: dict | None = None) -> CrawlSummary:
+              progress: bool = True, extra_settings: dict | None = None,
+              debug: bool = False) -> CrawlSummary:
     """Crawl, archive, parse and store; blocks until the crawl is over."""
     warc_dir = Path(data_dir) / "warc"
     warc_dir.mkdir(parents=True, exist_ok=True)
@@ -105,6 +106,9 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     logging.getLogger("tldextract").setLevel(logging.ERROR)
     _offline_public_suffixes()
     process = CrawlerProcess(settings)
+    if not debug:
+        # (a factory, not a handler filter: Scrapy installs its log handler again per crawler)
+        logging.setLogRecordFactory(_one_line_records(logging.getLogRecordFactory()))
     crawler = process.create_crawler(ReportSpider)
     start_failures = _watch_start_urls(crawler, portals)
     process.crawl(crawler, portals=portals, frontier=str(Path(data_dir) / "frontier.sqlite"),
@@ -210,6 +214,22 @@ def _warc_time(value: str | None):
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def _one_line_records(factory):
+    """Log records made without their traceback (a download error, a failed signal
+    handler): the exception's own line is kept; --debug keeps everything."""
+    def make(*args, **kwargs) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            message = record.getMessage()
+            if str(error) not in message:
+                message = f"{message} ({type(error).__name__}: {error})"
+            record.msg, record.args = message, None
+            record.exc_info = record.exc_text = None
+        return record
+    return make
 
 
 def _offline_public_suffixes() -> None:

@@ -44,7 +44,8 @@ def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: s
 
     url = db_url(args)
     summary = run_crawl(portals, data_dir=args.data_dir, db_url=url, command=command,
-                        progress=not args.no_progress and sys.stderr.isatty())
+                        progress=not args.no_progress and sys.stderr.isatty(),
+                        debug=getattr(args, "debug", False))
     # Wide enough for every column when the output is a file or a pipe (rich assumes 80).
     console = Console() if sys.stdout.isatty() else Console(width=120)
     console.print(portal_table(summary.stats, summary.portals,
