@@ -160,27 +160,30 @@ def add_missing_fetch_rows(store, warc_dir: Path, run_id: int, portals: list[Por
     rows = store.run(lambda: fetch_rows_per_file(store.session), "reading fetch rows")
     short = {name for name, count in per_file.items() if rows.get(name, 0) < count}
     added = 0
-    for name in sorted(short):
-        known = store.run(lambda name=name: fetched_offsets(store.session, name),
-                          "reading fetch rows")
-        for entry in read_index(warc_dir):
-            if entry.filename != name or entry.offset in known:
-                continue
-            head = read_headers(warc_dir, name, entry.offset)
-            portal = next((p.name for p in portals if p.allows(entry.url)), None)
-            method, request_id = _request_of(warc_dir, name, entry.offset + entry.length,
-                                             head.get("WARC-Record-ID"))
-            store.add_fetch(
-                crawl_run_id=run_id, portal_id=portal_ids.get(portal), url=entry.url,
-                method=method, status=int(entry.status) if entry.status else None,
-                content_type=entry.mime if entry.record_type == "response" else None,
-                payload_digest=head.get("WARC-Payload-Digest"), warc_file=name,
-                warc_offset=entry.offset, warc_length=entry.length,
-                warc_record_id=head.get("WARC-Record-ID"), request_record_id=request_id,
-                fetched_at=_warc_time(head.get("WARC-Date")),
-                record_type=entry.record_type,
-                refers_to_record_id=head.get("WARC-Refers-To"))
-            added += 1
+    known: dict[str, set[int]] = {}
+    for entry in read_index(warc_dir) if short else ():
+        name = entry.filename
+        if name not in short:
+            continue
+        if name not in known:
+            known[name] = store.run(lambda name=name: fetched_offsets(store.session, name),
+                                    "reading fetch rows")
+        if entry.offset in known[name]:
+            continue
+        head = read_headers(warc_dir, name, entry.offset)
+        portal = next((p.name for p in portals if p.allows(entry.url)), None)
+        method, request_id = _request_of(warc_dir, name, entry.offset + entry.length,
+                                         head.get("WARC-Record-ID"))
+        store.add_fetch(
+            crawl_run_id=run_id, portal_id=portal_ids.get(portal), url=entry.url,
+            method=method, status=int(entry.status) if entry.status else None,
+            content_type=entry.mime if entry.record_type == "response" else None,
+            payload_digest=head.get("WARC-Payload-Digest"), warc_file=name,
+            warc_offset=entry.offset, warc_length=entry.length,
+            warc_record_id=head.get("WARC-Record-ID"), request_record_id=request_id,
+            fetched_at=_warc_time(head.get("WARC-Date")), record_type=entry.record_type,
+            refers_to_record_id=head.get("WARC-Refers-To"))
+        added += 1
     if added:
         logging.getLogger("nianbao.crawl").warning(
             "%d archived records had no fetch row (an earlier run was cut short): added",
