@@ -140,7 +140,7 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     return summary
 
 
-def add_missing_fetch_rows(store, warc_dir: Path, run_id: int, portals: list[Portal],
+def add_missing_fetch_rows(store: RetryingStore, warc_dir: Path, run_id: int, portals: list[Portal],
                            portal_ids: dict[str, int]) -> int:
     """A fetch row for every archived record that has none (an earlier run lost its
     database, or was killed, between writing a record and its row); returns how many.

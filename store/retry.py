@@ -50,13 +50,15 @@ class RetryingStore:
 
     def __init__(self, store: Any, *, seconds: float = DEFAULT_SECONDS,
                  on_unavailable: Callable[[str], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.seconds = seconds
         self.on_unavailable = on_unavailable
         self.unavailable: str | None = None
         self.retries = 0
         self._sleep = sleep
+        self._clock = clock
 
     @classmethod
     def open(cls, factory: Callable[[], Any], *, seconds: float = DEFAULT_SECONDS,
@@ -87,7 +89,7 @@ class RetryingStore:
         """``operation()``, retried as described in the module docstring."""
         if self.unavailable:
             raise DatabaseUnavailable(self.unavailable)
-        deadline = time.monotonic() + self.seconds
+        deadline = self._clock() + self.seconds
         wait = FIRST_WAIT
         while True:
             try:
@@ -96,7 +98,7 @@ class RetryingStore:
                 if not retryable(error):
                     raise
                 self._reset()
-                if time.monotonic() + wait > deadline:
+                if self._clock() + wait > deadline:
                     line = str(getattr(error, "orig", error)).strip().splitlines()
                     self.unavailable = (f"the database took no write for {self.seconds:g} s "
                                         f"({what}: {line[0] if line else type(error).__name__})")

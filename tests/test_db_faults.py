@@ -143,3 +143,79 @@ def test_sqlite_write_lock_held_by_another_process_loses_nothing(tmp_path):
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT status FROM crawl_run").fetchall() == [
             ("completed",)]
+
+
+def test_the_next_run_adds_a_row_for_every_archived_record_without_one(tmp_path):
+    """What the crawl runs first (nianbao.crawl.add_missing_fetch_rows), on records written
+    with no database at all: a row for each, with what the WARC says; once only."""
+    from datetime import UTC, datetime
+
+    from archive.writer import HttpExchange, WarcFileWriter
+    from crawler.portal import Portal as PortalConfig
+    from nianbao.crawl import add_missing_fetch_rows
+    from store import Store
+    from store.retry import RetryingStore
+
+    warc = tmp_path / "warc"
+    writer = WarcFileWriter(warc)
+    for number, method in enumerate(["GET", "GET", "POST"]):
+        writer.write(HttpExchange(
+            url=f"http://127.0.0.1:8080/{number}.html", method=method,
+            request_target=f"/{number}.html", request_headers=[("Host", "127.0.0.1:8080")],
+            request_body=b"q=1" if method == "POST" else b"", status=200, reason="OK",
+            protocol="HTTP/1.1", response_headers=[("Content-Type", "text/html")],
+            response_body=f"<p>{number}</p>".encode(), fetched_at=datetime.now(UTC)))
+    writer.close()
+    portal = PortalConfig("p", ("http://127.0.0.1:8080/",), ("127.0.0.1:8080",))
+    with RetryingStore(Store(f"sqlite:///{tmp_path / 'db.sqlite'}")) as store:
+        run_id = store.start_run("crawl")
+        ids = {"p": store.portal_id("p", ["http://127.0.0.1:8080/"], ["127.0.0.1:8080"])}
+        assert add_missing_fetch_rows(store, warc, run_id, [portal], ids) == 3
+        assert add_missing_fetch_rows(store, warc, run_id, [portal], ids) == 0
+    with sqlite3.connect(tmp_path / "db.sqlite") as connection:
+        rows = connection.execute("SELECT url, method, status, portal_id, warc_record_id "
+                                  "FROM fetch ORDER BY url").fetchall()
+    assert [(u.rsplit("/", 1)[1], m, s, p) for u, m, s, p, _ in rows] == [
+        ("0.html", "GET", 200, ids["p"]), ("1.html", "GET", 200, ids["p"]),
+        ("2.html", "POST", 200, ids["p"])]
+    assert all(r[4].startswith("<urn:uuid:") for r in rows)
+
+
+def test_retries_are_bounded_then_every_write_fails_at_once():
+    """store.retry on its own: a lost connection is retried with growing waits; past the
+    retry time the crawl is told once and later writes fail at once; a constraint error is
+    never retried."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from store.retry import DatabaseUnavailable, RetryingStore
+
+    class Flaky:
+        def __init__(self, failures: int) -> None:
+            self.failures, self.calls = failures, 0
+
+        def add(self) -> str:
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+            return "stored"
+
+        def duplicate(self) -> None:
+            raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
+
+    waits: list[float] = []
+    store = RetryingStore(Flaky(3), seconds=60, sleep=waits.append)
+    assert store.add() == "stored" and waits == [0.25, 0.5, 1.0]
+    with pytest.raises(IntegrityError):
+        store.duplicate()
+
+    told: list[str] = []
+    clock = {"now": 0.0}
+    gone = Flaky(10**6)
+    store = RetryingStore(gone, seconds=2, sleep=lambda s: clock.update(now=clock["now"] + s),
+                          clock=lambda: clock["now"], on_unavailable=told.append)
+    with pytest.raises(DatabaseUnavailable, match="took no write for 2 s"):
+        store.add()
+    calls = gone.calls
+    with pytest.raises(DatabaseUnavailable):
+        store.add()
+    assert len(told) == 1 and gone.calls == calls  # told once; the second call never tried
