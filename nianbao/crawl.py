@@ -55,6 +55,11 @@ class CrawlSummary:
                     for k in self.stats)):
                 failed[name] = f"cut short ({unfinished} URLs left for the next run): " \
                     f"{self.reason or self.status}"
+            elif not (self.stats.get(f"nianbao/pages/{name}")
+                      or self.stats.get(f"nianbao/frontier_done/{name}")):
+                refused = self.stats.get(f"nianbao/out_of_scope_urls/{name}") or []
+                failed[name] = ("no page was fetched" + (
+                    f": it led out of scope, to {refused[0]}" if refused else ""))
         return failed
 
 

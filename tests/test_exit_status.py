@@ -225,3 +225,24 @@ def test_a_crawl_with_a_failed_portal_exits_1_naming_it(tmp_path):
     failed = [line for line in out.stderr.splitlines() if "failed:" in line]
     assert len(failed) == 1 and "portal gone failed: start URL" in failed[0], out.stderr
     assert "Connection" in failed[0] and "Traceback" not in out.stderr
+
+
+def test_a_portal_whose_start_url_leads_out_of_scope_failed(tmp_path):
+    from .hostile import HostileServer, http
+
+    elsewhere = HostileServer({"/": http(200, b"<p>elsewhere</p>")}, address="127.0.0.2")
+    portal = HostileServer({"/": http(302, b"", headers={"Location": elsewhere.url("/")})})
+    config = tmp_path / "portals.toml"
+    config.write_text(f'[[portal]]\nname = "moved"\nstart_urls = ["{portal.url("/")}"]\n'
+                      f'allowed_hosts = ["{portal.host}"]\nrender = "never"\n'
+                      f'requests_per_second = 50.0\n', encoding="utf-8")
+    try:
+        out = run_nianbao("crawl", "--config", str(config), "--data-dir", str(tmp_path),
+                          "--no-progress")
+    finally:
+        portal.close()
+        elsewhere.close()
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert (f"portal moved failed: no page was fetched: it led out of scope, to "
+            f"{elsewhere.url('/')}") in out.stderr
+    assert elsewhere.paths() == []
