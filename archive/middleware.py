@@ -11,6 +11,7 @@ the links of pages that did not change.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -26,7 +27,9 @@ from .index import ArchiveIndex
 from .reader import load_payload
 from .records import IndexEntry, request_target
 from .recovery import recover_open_files
-from .writer import BrowserCapture, HttpExchange, WarcFileWriter
+from .writer import ArchiveWriteError, BrowserCapture, HttpExchange, WarcFileWriter
+
+logger = logging.getLogger(__name__)
 
 
 class WarcArchiveMiddleware:
@@ -88,6 +91,18 @@ class WarcArchiveMiddleware:
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
+        try:
+            return self._archive(request, response)
+        except ArchiveWriteError as exc:
+            # No fetch goes on without its record: the crawl stops here, the request is
+            # not settled in the frontier, and the next run fetches it again.
+            self._stop(str(exc))
+            raise
+
+    def _stop(self, reason: str) -> None:
+        interrupt_crawl(self.crawler, reason, "archive_failed")
+
+    def _archive(self, request: Request, response: Response) -> Response:
         capture = request.meta.get("browser_capture")
         if isinstance(capture, BrowserCapture):
             # A browser-rendered page: what the browser received, then the DOM as a
@@ -140,12 +155,36 @@ class WarcArchiveMiddleware:
 
     def document_parsed(self, url: str, record_id: str | None, fields: dict) -> None:
         """A metadata record tying a document record to what was parsed from it."""
-        location = self.writer.write_metadata(url, record_id, fields)
+        try:
+            location = self.writer.write_metadata(url, record_id, fields)
+        except ArchiveWriteError as exc:
+            self._stop(str(exc))
+            return
         self.crawler.signals.send_catch_log(archive_signals.metadata_archived, url=url,
                                             record=location)
 
     def spider_closed(self) -> None:
         self.writer.close()
+
+
+def interrupt_crawl(crawler: Crawler, reason: str, finish_reason: str) -> None:
+    """Stop the crawl for a fault nothing can work around (a full disk, a database gone):
+    the first reason is kept (stats ``nianbao/interrupted_reason``) and the run ends with
+    ``finish_reason``, so it is recorded "interrupted", never "completed"."""
+    stats = crawler.stats
+    if stats.get_value("nianbao/interrupted_reason"):
+        return
+    stats.set_value("nianbao/interrupted_reason", reason)
+    logger.error("the crawl stops: %s", reason)
+    engine = crawler.engine
+    if engine is None or engine.spider is None:
+        return
+    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet import reactor
+
+    # after the current callback returns; closing waits for the downloads in flight
+    reactor.callLater(0, lambda: deferred_from_coro(
+        engine.close_spider_async(reason=finish_reason)))
 
 
 def to_exchange(request: Request, response: Response) -> HttpExchange:

@@ -19,6 +19,8 @@ import os
 import socket
 import zlib
 from base64 import b32encode
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,8 +183,19 @@ class _Writer(WARCWriter):
         self.level = level
 
     def write_record(self, record, params=None) -> None:
-        out = _Gzipping(self.out, self.level) if self.level is not None else self.out
+        # Built in memory, then written at once: a write that fails (a full disk) leaves
+        # whole records behind it and one tail to cut, never a half-written buffer.
+        buffer = io.BytesIO()
+        out = _Gzipping(buffer, self.level) if self.level is not None else buffer
         self._write_warc_record(out, record)
+        view = memoryview(buffer.getbuffer())
+        while view:
+            view = view[self.out.write(view):]
+
+
+class ArchiveWriteError(Exception):
+    """A record could not be written (a full or failing disk). What was written of it is
+    cut off again; the writer takes no more records (see WarcFileWriter.failed)."""
 
 
 class WarcFileWriter:
@@ -208,6 +221,40 @@ class WarcFileWriter:
         self.filename: str | None = None
         self.files_written: list[str] = []
         self.counts: dict[str, int] = {}
+        self.failed: str | None = None  # why the archive stopped taking records
+
+    @contextmanager
+    def _unit(self) -> Iterator[None]:
+        """Records that belong together (an exchange, a capture) are all written or none:
+        on an OSError the file is cut back to where the unit began and left under its
+        .open name, which the next writer on the directory finishes (archive.recovery)."""
+        if self.failed:
+            raise ArchiveWriteError(self.failed)
+        start = self._fh.tell() if self._fh is not None else None
+        entries, counts = len(self._entries), dict(self.counts)
+        try:
+            yield
+        except OSError as exc:
+            self.failed = f"writing the WARC file failed: {exc.strerror or exc}"
+            self._abandon(start)
+            del self._entries[entries:]
+            self.counts = counts
+            raise ArchiveWriteError(self.failed) from exc
+
+    def _abandon(self, start: int | None) -> None:
+        if self._fh is None:
+            return
+        path = self.directory / (self.filename + OPEN_SUFFIX)
+        try:
+            if start is None:  # the file's own warcinfo record failed: no file at all
+                self._fh.close()
+                path.unlink()
+            else:
+                os.ftruncate(self._fh.fileno(), start)
+                self._fh.close()
+        except (OSError, ValueError):  # ValueError: the file was closed already
+            pass  # archive.recovery cuts an unfinished tail on the next run
+        self._fh = self._writer = None
 
     # -- files -------------------------------------------------------------------------
 
@@ -221,7 +268,9 @@ class WarcFileWriter:
             if not (self.directory / self.filename).exists() and not (
                     self.directory / (self.filename + OPEN_SUFFIX)).exists():
                 break
-        self._fh = open(self.directory / (self.filename + OPEN_SUFFIX), "wb")  # noqa: SIM115
+        # unbuffered: each record is one write of its own bytes (see _Writer.write_record)
+        self._fh = open(self.directory / (self.filename + OPEN_SUFFIX), "wb",  # noqa: SIM115
+                        buffering=0)
         self._writer = _Writer(self._fh, self.gzip_level)
         self._entries = []
         info = self._writer.create_warcinfo_record(self.filename, self.warcinfo)
@@ -239,7 +288,7 @@ class WarcFileWriter:
 
     def close(self) -> None:
         """Finish the current file: flush it, give it its final name, index it."""
-        if self._fh is None:
+        if self._fh is None or self.failed:
             return
         self._fh.flush()
         os.fsync(self._fh.fileno())
@@ -256,6 +305,10 @@ class WarcFileWriter:
 
     def write(self, exchange: HttpExchange) -> tuple[RecordLocation, RecordLocation]:
         """Write the response (or revisit) and request records; returns their locations."""
+        with self._unit():
+            return self._write_exchange(exchange)
+
+    def _write_exchange(self, exchange: HttpExchange) -> tuple[RecordLocation, RecordLocation]:
         exchange = describe_stored_body(exchange)
         writer = self._ensure_open()
         date = warc_date(exchange.fetched_at)
@@ -352,6 +405,13 @@ class WarcFileWriter:
                        refers_to: str | None = None, concurrent_to: str | None = None,
                        fetched_at: datetime | None = None) -> RecordLocation:
         """A record of something nianbao made rather than received (a rendered DOM)."""
+        with self._unit():
+            return self._write_resource(url, body, content_type, refers_to=refers_to,
+                                        concurrent_to=concurrent_to, fetched_at=fetched_at)
+
+    def _write_resource(self, url: str, body: bytes, content_type: str, *,
+                        refers_to: str | None, concurrent_to: str | None,
+                        fetched_at: datetime | None) -> RecordLocation:
         writer = self._ensure_open()
         headers = {"WARC-Date": warc_date(fetched_at)}
         if refers_to:
@@ -369,6 +429,11 @@ class WarcFileWriter:
                        when: datetime | None = None) -> RecordLocation:
         """A ``metadata`` record about a document record: what was parsed from it, or why
         it could not be (JSON)."""
+        with self._unit():
+            return self._write_metadata(url, refers_to, fields, when)
+
+    def _write_metadata(self, url: str, refers_to: str | None, fields: dict,
+                        when: datetime | None) -> RecordLocation:
         writer = self._ensure_open()
         headers = {"WARC-Date": warc_date(when)}
         if refers_to:
@@ -397,15 +462,16 @@ class WarcFileWriter:
         per exchange, then the DOM's location."""
         out: list = []
         page_record = None
-        for exchange in capture.exchanges:
-            response, request = self.write(exchange)
-            out.append((exchange, response, request))
-            if page_record is None and exchange.url == capture.page_url:
-                page_record = response.record_id
-        out.append(self.write_resource(capture.page_url, capture.rendered_dom,
-                                       "text/html; charset=utf-8", refers_to=page_record,
-                                       concurrent_to=page_record,
-                                       fetched_at=capture.fetched_at))
+        with self._unit():
+            for exchange in capture.exchanges:
+                response, request = self._write_exchange(exchange)
+                out.append((exchange, response, request))
+                if page_record is None and exchange.url == capture.page_url:
+                    page_record = response.record_id
+            out.append(self._write_resource(capture.page_url, capture.rendered_dom,
+                                            "text/html; charset=utf-8", refers_to=page_record,
+                                            concurrent_to=page_record,
+                                            fetched_at=capture.fetched_at))
         return out
 
     def _write_record(self, record, *, status: int | None = None,

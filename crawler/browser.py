@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import http.cookiejar
 import logging
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -33,6 +35,7 @@ from archive.records import request_target
 from archive.writer import BrowserCapture, HttpExchange
 
 from .challenge import is_challenge
+from .scope import Scope, count_refusal
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +69,24 @@ class Renderer:
         self._browser = self._playwright.chromium.launch(
             executable_path=self.executable, headless=True, args=list(CHROMIUM_ARGS))
 
-    def render(self, url: str, cookies: list[dict]) -> tuple[BrowserCapture, str, int, list]:
-        """(capture, final URL, status of the page, cookies) of one page load."""
+    def render(self, url: str, cookies: list[dict],
+               refusal: Callable[[str], str | None] | None = None,
+               refused: list[tuple[str, str]] | None = None,
+               ) -> tuple[BrowserCapture, str, int, list]:
+        """(capture, final URL, status of the page, cookies) of one page load.
+
+        ``refusal`` is asked about every request the page makes (navigations, frames,
+        subresources, XHR/fetch) before it is sent; a request it gives a reason for is
+        aborted and added to ``refused`` with the reason. WebSockets are never opened.
+        """
         if self._browser is None:
             self._start()
         context = self._browser.new_context(user_agent=self.user_agent,
                                             service_workers="block")
         try:
+            if refusal is not None:
+                context.route("**/*", lambda route: _guard(route, refusal, refused))
+                context.route_web_socket(re.compile(".*"), lambda socket: socket.close())
             if cookies:
                 context.add_cookies(cookies)
             page = context.new_page()
@@ -110,6 +124,19 @@ class Renderer:
                 self._playwright.stop()
         finally:
             self._browser = self._playwright = None
+
+
+def _guard(route, refusal: Callable[[str], str | None],
+           refused: list[tuple[str, str]] | None) -> None:
+    url = route.request.url
+    scheme = urlsplit(url).scheme
+    reason = None if scheme in ("data", "blob", "about") else refusal(url)
+    if reason is None:
+        route.continue_()
+        return
+    if refused is not None:
+        refused.append((url, reason))
+    route.abort("blockedbyclient")
 
 
 def _looks_like_challenge(dom: str) -> bool:
@@ -159,6 +186,7 @@ class BrowserMiddleware:
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="nianbao-browser")
         self.broken: str | None = None
         self.rendered = 0
+        self.scope = Scope.from_settings(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrowserMiddleware:
@@ -179,16 +207,23 @@ class BrowserMiddleware:
         from twisted.internet import reactor
 
         cookies = self._cookies_for(request)
+        portal = request.meta.get("portal")
+        refused: list[tuple[str, str]] = []
+        refusal = ((lambda url: self.scope.refusal(portal, url)) if self.scope.allowed
+                   else None)
         try:
             capture, final_url, status, earned = await maybe_deferred_to_future(
                 threads.deferToThreadPool(reactor, self.pool, self.renderer.render,
-                                          request.url, cookies))
+                                          request.url, cookies, refusal, refused))
         except Exception as exc:  # noqa: BLE001 - a page that will not render is recorded
             message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             if "Executable doesn't exist" in message or "executable" in message.lower() and \
                     "not found" in message.lower():
                 self.broken = message
             raise BrowserUnavailable(message) from exc
+        finally:
+            for url, reason in refused:
+                count_refusal(self.crawler, portal, url, reason)
         self.rendered += 1
         self.crawler.stats.inc_value("nianbao/browser_pages")
         self._keep_cookies(request, earned)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,13 @@ class Portal:
     options: dict = field(default_factory=dict, compare=False)
 
     def allows(self, url: str) -> bool:
-        """Whether a URL is on one of the portal's hosts (``host`` or ``host:port``)."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return False
-        host = parts.hostname.lower()
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return any(allowed.lower() in (host, netloc) if ":" not in allowed
-                   else allowed.lower() == netloc for allowed in self.allowed_hosts)
+        """Whether a URL is on one of the portal's hosts (``host`` on its default ports,
+        or ``host:port``); crawler.scope checks it again before anything is sent."""
+        return _scope(self.allowed_hosts).url_refusal("", url) is None
+
+
+@lru_cache(maxsize=256)
+def _scope(allowed_hosts: tuple[str, ...]):
+    from .scope import Scope
+
+    return Scope({"": allowed_hosts})

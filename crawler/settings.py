@@ -8,6 +8,7 @@ from .portal import Portal
 
 USER_AGENT_TEMPLATE = "nianbao/{version} (+{contact}; annual-report archiver)"
 RATE_MARGIN = 1.05  # a host limited to 2 requests/s is asked at most every 525 ms
+DOWNLOAD_MAXSIZE = 128 * 1024 * 1024
 
 
 def crawl_settings(portals: list[Portal], *, warc_dir: str, version: str, contact: str,
@@ -53,6 +54,16 @@ def crawl_settings(portals: list[Portal], *, warc_dir: str, version: str, contac
         "RETRY_TIMES": 2,
         "RETRY_BACKOFF_BASE": 0.5,
         "RETRY_BACKOFF_MAX": 30.0,
+        # a server's Retry-After is honoured up to this many seconds (crawler.politeness)
+        "RETRY_AFTER_MAX": 120.0,
+        # Bodies over this size are cut, on the wire and while decompressing (Scrapy's
+        # HttpCompressionMiddleware inflates 64 KiB at a time and stops past the limit), so a
+        # gzip bomb costs at most about this much memory. Scrapy's default is 1 GiB; the
+        # largest report PDFs (scans) are tens of MB.
+        "DOWNLOAD_MAXSIZE": DOWNLOAD_MAXSIZE,
+        "DOWNLOAD_WARNSIZE": DOWNLOAD_MAXSIZE // 4,
+        # crawler.scope: every request and every address it connects to is checked
+        "SCOPE_ALLOWED_HOSTS": {p.name: list(p.allowed_hosts) for p in portals},
         "DOWNLOAD_TIMEOUT": 60,
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
@@ -61,6 +72,8 @@ def crawl_settings(portals: list[Portal], *, warc_dir: str, version: str, contac
         "DOWNLOAD_HANDLERS": {"http": "crawler.wire.WireDownloadHandler",
                               "https": "crawler.wire.WireDownloadHandler"},
         "DOWNLOADER_MIDDLEWARES": {
+            # first of all, before robots.txt is asked for a host that is out of scope
+            "crawler.scope.ScopeMiddleware": 40,
             "crawler.politeness.HostPortSlotMiddleware": 50,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.politeness.BackoffRetryMiddleware": 550,

@@ -21,6 +21,8 @@ from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
+from archive.writer import ArchiveWriteError
+
 from .adapters import matching, platforms
 from .adapters.base import response_anchors
 from .challenge import CHALLENGE_STATUSES, is_challenge
@@ -28,6 +30,7 @@ from .frontier import Entry, Frontier
 from .items import DocumentItem, FailureItem
 from .links import LinkKind, classify, desktop_url, is_attachment
 from .portal import Portal
+from .scope import OutOfScope
 
 DEFAULT_MAX_DEPTH = 30
 _ADAPTER_META = ("hanweb_proxy", "hanweb_annual", "gkmlpt_api", "annual_level")
@@ -175,6 +178,8 @@ class ReportSpider(scrapy.Spider):
             full["dont_obey_robotstxt"] = True
         if "timeout" in portal.options:
             full["download_timeout"] = float(portal.options["timeout"])
+        if "max_download_mb" in portal.options:
+            full["download_maxsize"] = int(portal.options["max_download_mb"] * 1024 * 1024)
         headers = None
         if method == "POST":
             headers = {"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
@@ -299,6 +304,12 @@ class ReportSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> Iterator[FailureItem]:
         request = failure.request
+        if failure.check(OutOfScope):  # counted with its URL by crawler.scope, not an error
+            self._settle_key(request.meta.get("portal"), request.meta.get("frontier_key"),
+                             "out_of_scope")
+            return
+        if failure.check(ArchiveWriteError) or self._interrupted():
+            return  # not settled: the next run fetches it again (archive.middleware)
         response = getattr(failure.value, "response", None)
         message = (f"HTTP {response.status}" if response is not None
                    else f"{failure.type.__name__}: {failure.getErrorMessage()}")
@@ -314,15 +325,24 @@ class ReportSpider(scrapy.Spider):
         if self.frontier and key:
             self.frontier.settle(portal.name, key, state)
 
+    def _settle_key(self, portal: str | None, key: str | None, state: str) -> None:
+        if self.frontier and portal and key:
+            self.frontier.settle(portal, key, state)
+
     def _item_done(self, item, response=None, spider=None) -> None:
         key = getattr(item, "frontier_key", None)
-        if self.frontier and key:
+        if self.frontier and key and not self._interrupted():
             state = "failed" if isinstance(item, FailureItem) else "done"
             self.frontier.settle(item.portal, key, state)
 
+    def _interrupted(self) -> bool:
+        """The crawl is being stopped for a fault (a full disk, the database gone): what
+        fails now is left unsettled, so the next run fetches or replays it."""
+        return bool(self.crawler.stats.get_value("nianbao/interrupted_reason"))
+
     def _item_failed(self, item, response=None, spider=None, failure=None) -> None:
         key = getattr(item, "frontier_key", None)
-        if self.frontier and key:
+        if self.frontier and key and not self._interrupted():
             self.frontier.settle(item.portal, key, "failed")
 
     def _archived(self, request, response, exchange, response_record, request_record) -> None:

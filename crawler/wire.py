@@ -36,12 +36,14 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    IgnoreRequest,
     ResponseDataLossError,
 )
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 from archive.records import request_target
+from .scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +89,13 @@ class WireDownloadHandler(BaseDownloadHandler):
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._tls: ssl.SSLContext | None = None
         self._proxy_handler: BaseDownloadHandler | None = None
+        self._scope = Scope.from_settings(settings)
 
     async def download_request(self, request: Request) -> Response:
+        if (reason := self.crawler.stats.get_value("nianbao/interrupted_reason")):
+            # the crawl is stopping for a fault: what waited in the queue is not fetched
+            # (archive.middleware.interrupt_crawl); the next run fetches it
+            raise CrawlStopping(f"{request.url}: not fetched, the crawl is stopping: {reason}")
         if request.meta.get("proxy"):
             return await self._through_proxy(request)
         timeout = request.meta.get("download_timeout", self._timeout)
@@ -125,7 +132,7 @@ class WireDownloadHandler(BaseDownloadHandler):
                                             start)
             except _StaleConnection:
                 pass
-        connection = await self._connect(origin, request.url)
+        connection = await self._connect(origin, request)
         try:
             return await self._exchange(connection, origin, request, head, sent_headers,
                                         start)
@@ -215,12 +222,28 @@ class WireDownloadHandler(BaseDownloadHandler):
         else:
             connection.close()
 
-    async def _connect(self, origin: tuple[str, str, int], url: str) -> _Connection:
+    async def _connect(self, origin: tuple[str, str, int], request: Request) -> _Connection:
         scheme, host, port = origin
+        url = request.url
         tls = self._tls_context() if scheme == "https" else None
         try:
-            reader, writer = await asyncio.open_connection(
-                host, port, ssl=tls, server_hostname=host if tls else None, limit=MAX_HEAD)
+            # Scope (crawler.scope): the name is resolved here and the connection made to
+            # an address that was checked, so a name cannot lead to an internal address.
+            targets: list[str] = [host]
+            if self._scope.allowed:
+                targets = [str(a) for a in await self._scope.addresses(
+                    request.meta.get("portal"), host, port)]
+            if not targets:
+                raise socket.gaierror(f"no address for {host}")
+            for number, target in enumerate(targets, 1):
+                try:
+                    reader, writer = await asyncio.open_connection(
+                        target, port, ssl=tls, server_hostname=host if tls else None,
+                        limit=MAX_HEAD)
+                    break
+                except OSError:
+                    if number == len(targets):
+                        raise
         except ConnectionRefusedError as exc:
             raise DownloadConnectionRefusedError(f"{url}: {exc}") from exc
         except socket.gaierror as exc:
@@ -244,6 +267,10 @@ class WireDownloadHandler(BaseDownloadHandler):
 
             self._proxy_handler = HTTP11DownloadHandler.from_crawler(self.crawler)
         return await self._proxy_handler.download_request(request)
+
+
+class CrawlStopping(IgnoreRequest):
+    """A request not sent because the crawl is being stopped for a fault."""
 
 
 class _StaleConnection(Exception):
@@ -319,13 +346,20 @@ async def _read_chunked(reader: asyncio.StreamReader, url: str, maxsize: int) ->
             size = int(size_line.split(";", 1)[0].strip(), 16)
         except ValueError:
             raise ResponseDataLossError(f"{url}: a bad chunk size {size_line[:40]!r}") from None
+        if size < 0:
+            raise ResponseDataLossError(f"{url}: a bad chunk size {size_line[:40]!r}")
         if size == 0:
             while await _read_line(reader):
                 pass  # trailer fields: not kept (the archive stores the body de-chunked)
             return bytes(body)
         _check_size(url, len(body) + size, maxsize)
         body += await reader.readexactly(size)
-        await _read_line(reader)  # the chunk's own line ending
+        # The chunk's own line ending, and nothing before it: a chunk longer than its size
+        # line is a framing error, never a shorter body to archive as a 200.
+        if await _read_line(reader):
+            raise ResponseDataLossError(
+                f"{url}: chunked framing error: a chunk longer than its size line "
+                f"({size} bytes)")
 
 
 async def _read_to_close(reader: asyncio.StreamReader, url: str, maxsize: int) -> bytes:

@@ -11,9 +11,12 @@ stored report can be traced to the WARC record it was parsed from.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from scrapy.crawler import Crawler
 
 import parsers
+from archive.middleware import interrupt_crawl
 from archive.signals import (
     document_parsed,
     exchange_archived,
@@ -22,6 +25,7 @@ from archive.signals import (
 from archive.writer import HttpExchange, RecordLocation
 from crawler.items import DocumentItem, FailureItem
 from store import Store
+from store.retry import DatabaseUnavailable, RetryingStore
 
 from .parsing import DEFAULT_TIMEOUT, ParserPool
 
@@ -38,7 +42,12 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
-        store = Store(settings["NIANBAO_DB_URL"])
+        # store.retry: writes outlast a short outage; past NIANBAO_DB_RETRY_SECONDS the
+        # crawl stops, "interrupted", and the next run picks up what had no row yet
+        store = RetryingStore(Store(settings["NIANBAO_DB_URL"]),
+                              seconds=settings.getfloat("NIANBAO_DB_RETRY_SECONDS", 120.0),
+                              on_unavailable=lambda reason: interrupt_crawl(
+                                  crawler, reason, "database_unavailable"))
         pool = ParserPool(settings.getint("NIANBAO_PARSE_PROCESSES", 1),
                           settings.getfloat("NIANBAO_PARSE_TIMEOUT", DEFAULT_TIMEOUT))
         pipeline = cls(crawler, store,
@@ -56,6 +65,12 @@ class StorePipeline:
             # a 304 stands for the archived response, whose type the spider sees
             archived = response.headers.get(b"Content-Type")
             content_type = archived.decode("latin-1") if archived else None
+        # past the retry time the crawl is stopping; the next run adds the row from the WARC
+        with suppress(DatabaseUnavailable):
+            self._add_fetch(request, exchange, response_record, request_record, content_type)
+
+    def _add_fetch(self, request, exchange, response_record, request_record,
+                   content_type) -> None:
         self.store.add_fetch(
             crawl_run_id=self.run_id, portal_id=self.portal_ids.get(request.meta.get("portal")),
             url=exchange.url, method=exchange.method, status=exchange.status,
@@ -72,6 +87,10 @@ class StorePipeline:
                         fetched_at=None) -> None:
         """A fetch row for a record that is not an exchange: a browser's rendered DOM."""
         portal = request.meta.get("portal") if request is not None else None
+        with suppress(DatabaseUnavailable):
+            self._add_archived(url, record, portal, fetched_at)
+
+    def _add_archived(self, url, record, portal, fetched_at) -> None:
         self.store.add_fetch(
             crawl_run_id=self.run_id, portal_id=self.portal_ids.get(portal), url=url,
             method="GET", status=None, payload_digest=record.payload_digest,
@@ -89,10 +108,13 @@ class StorePipeline:
                                             record_id=item.warc_record_id, fields=fields)
 
     async def process_item(self, item):
-        if isinstance(item, FailureItem):
-            self.store.add_error(self.run_id, item.url, item.stage, item.message)
-        elif isinstance(item, DocumentItem):
-            await self._parse_and_store(item)
+        try:
+            if isinstance(item, FailureItem):
+                self.store.add_error(self.run_id, item.url, item.stage, item.message)
+            elif isinstance(item, DocumentItem):
+                await self._parse_and_store(item)
+        except DatabaseUnavailable:
+            pass  # logged once (store.retry); the crawl stops, the next run replays the item
         return item
 
     async def _parse_and_store(self, item: DocumentItem) -> None:

@@ -13,6 +13,38 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "nianbao" / "demo" / "seeds"
+GUARD_DIR = Path(__file__).resolve().parent / "loopback_only"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test sends a packet beyond 127.0.0.0/8: the guard (tests/loopback_only) in this
+    process and, through PYTHONPATH, in every Python process a test starts."""
+    import tempfile
+
+    fd, log = tempfile.mkstemp(prefix="nianbao-net-guard-", suffix=".log")
+    os.close(fd)
+    os.environ["NIANBAO_TEST_NET_LOG"] = log
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(GUARD_DIR), os.environ.get("PYTHONPATH")) if p)
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nianbao_net_guard",
+                                                  GUARD_DIR / "sitecustomize.py")
+    guard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(guard)  # installs itself: NIANBAO_TEST_NET_LOG is set
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only():
+    """Fail the test during which any process reached outside loopback."""
+    log = Path(os.environ["NIANBAO_TEST_NET_LOG"])
+    before = log.stat().st_size
+    yield
+    with open(log, encoding="utf-8") as fh:
+        fh.seek(before)
+        reached = fh.read().strip()
+    if reached:
+        pytest.fail(f"a test reached outside 127.0.0.0/8: {reached.splitlines()[0]}")
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,9 @@ def test_challenge_without_browser_is_recorded_as_blocked(tmp_path):
         result = run_nianbao("crawl", "--config", str(config), "--data-dir", str(tmp_path),
                              "--no-progress")
         log = demo.request_log("demo-challenge")
-    assert result.returncode == 0, result.stderr
+    # a blocked portal failed (issue 16): exit 1, naming it and why
+    assert result.returncode == 1, result.stderr
+    assert f"portal walled failed: blocked at {portal.start_url}" in result.stderr
     assert f"blocked: walled at {portal.start_url}" in result.stdout
     db = sqlite3.connect(tmp_path / "nianbao.sqlite")
     assert db.execute("SELECT url, stage FROM error").fetchall() == [

@@ -74,7 +74,7 @@ def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: s
     try:
         summary = run_crawl(portals, data_dir=args.data_dir, db_url=url, command=command,
                             progress=not args.no_progress and sys.stderr.isatty(),
-                            extra_settings=extra)
+                            extra_settings=extra, debug=getattr(args, "debug", False))
     except FrontierBusy as exc:
         print(f"nianbao: error: {exc}", file=sys.stderr)
         return 1
@@ -93,5 +93,20 @@ def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: s
     for key, count in sorted(traps.items()):
         console.print(f"bounded: {key.split('/')[1].replace('_hit', '')} "
                       f"{key.split('/')[2]}: {count} links not followed")
+    for key, count in sorted(summary.stats.items()):
+        if key.startswith("nianbao/out_of_scope/"):
+            name = key.rsplit("/", 1)[1]
+            console.print(f"out of scope: {name}: {count} requests refused, not fetched")
+            for refused in summary.stats.get(f"nianbao/out_of_scope_urls/{name}", []):
+                console.print(f"  {refused}", soft_wrap=True)
     console.print(f"database: {url}\nWARC files: {args.data_dir / 'warc'}")
-    return 0 if summary.status == "completed" else 1
+    if summary.recovered_rows:
+        console.print(f"recovered: {summary.recovered_rows} archived records an earlier run "
+                      f"left without a database row were indexed")
+    failures = summary.failures()
+    if summary.status != "completed":
+        print(f"nianbao: crawl run {summary.run_id} interrupted: {summary.reason}; run it "
+              f"again to resume", file=sys.stderr)
+    for name, why in failures.items():
+        print(f"nianbao: portal {name} failed: {why}", file=sys.stderr)
+    return 0 if summary.status == "completed" and not failures else 1

@@ -74,8 +74,23 @@ def run(args: argparse.Namespace) -> int:
     metadata_path = (args.data_dir / "datasette-metadata.json").resolve()
     metadata_path.write_text(json.dumps(datasette_metadata.metadata(db_path.stem, chart_urls),
                                         ensure_ascii=False, indent=1), encoding="utf-8")
+    if not _loopback(args.host):
+        print(f"nianbao: warning: --host {args.host} is not a loopback address: the whole "
+              f"database becomes readable by anyone who can reach this machine on the "
+              f"network (port {args.port})", file=sys.stderr, flush=True)
     print(f"serving {db_path} read-only on http://{args.host}:{args.port}/", flush=True)
     command = datasette_command(db_path, metadata_path, args.host, args.port, charts_dir)
     # Datasette takes over this process: Ctrl-C and signals reach the server itself.
     os.execv(command[0], command)
     return 1  # not reached
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any interface

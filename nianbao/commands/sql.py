@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, exc
@@ -20,12 +21,20 @@ from store import Store
 from .. import queries
 from .common import add_data_options, db_url
 
+DEFAULT_TIMEOUT = 30.0
+
+
+class QueryTimeout(Exception):
+    """The statement ran past --timeout and was stopped by the database."""
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("sql", help="run one read-only SQL query")
     add_data_options(parser)
     parser.add_argument("statement", metavar="SQL", help='e.g. "SELECT * FROM report_rates"')
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help="stop the query after this long (default %(default)s; 0: never)")
     parser.set_defaults(func=run)
 
 
@@ -74,6 +83,26 @@ def read_only_engine(url: str):
     return engine
 
 
+def _limit(connection, timeout: float) -> None:
+    """A statement timeout on either engine: PostgreSQL's statement_timeout for this
+    transaction; SQLite has none, so its progress handler interrupts the statement."""
+    if not timeout or timeout <= 0:
+        return
+    if connection.dialect.name == "sqlite":
+        deadline = time.monotonic() + timeout
+        raw = connection.connection.dbapi_connection
+        # called every 10,000 virtual machine instructions; non-zero interrupts
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
+
+
+def _timed_out(error: exc.DBAPIError) -> bool:
+    if getattr(error.orig, "sqlstate", None) == "57014":  # PostgreSQL query_canceled
+        return True
+    return "interrupted" in str(error.orig).lower()
+
+
 def is_write_refusal(error: exc.DBAPIError) -> bool:
     orig = error.orig
     if getattr(orig, "sqlstate", None) == "25006":  # PostgreSQL read_only_sql_transaction
@@ -83,13 +112,21 @@ def is_write_refusal(error: exc.DBAPIError) -> bool:
                                             "not authorized"))
 
 
-def execute(url: str, statement: str) -> tuple[list[str], list[dict]]:
+def execute(url: str, statement: str, timeout: float = DEFAULT_TIMEOUT
+            ) -> tuple[list[str], list[dict]]:
     engine = read_only_engine(url)
     try:
         with engine.connect() as connection:
+            _limit(connection, timeout)
             # exec_driver_sql: the statement goes to the database as written (no :name
             # parameter parsing), and the transaction is rolled back when the block ends.
-            result = connection.exec_driver_sql(statement)
+            try:
+                result = connection.exec_driver_sql(statement)
+            except exc.DBAPIError as error:
+                if _timed_out(error):
+                    raise QueryTimeout(f"the query ran longer than {timeout:g} s and was "
+                                       f"stopped (--timeout)") from error
+                raise
             if not result.returns_rows:
                 return [], []
             columns = list(result.keys())
@@ -105,7 +142,10 @@ def run(args: argparse.Namespace) -> int:
     url = db_url(args)
     Store(url).close()  # create or upgrade the schema (and its views) before reading
     try:
-        columns, rows = execute(url, args.statement)
+        columns, rows = execute(url, args.statement, args.timeout)
+    except QueryTimeout as error:
+        print(f"nianbao: error: {error}", file=sys.stderr)
+        return 1
     except exc.DBAPIError as error:
         if is_write_refusal(error):
             print("nianbao: error: nianbao sql is read-only: only queries (SELECT) run, and "
