@@ -19,7 +19,7 @@ from crawler import Portal, ReportSpider, crawl_settings
 from scheduler.changes import record_portal_results
 from store import Store
 
-from . import __version__
+from . import __version__, logs
 
 CONTACT = "https://github.com/nianbao/nianbao"
 
@@ -57,7 +57,8 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
         browser=os.environ.get("NIANBAO_BROWSER", "1") != "0",
     )
     settings["EXTENSIONS"] = {**settings.get("EXTENSIONS", {}),
-                              "nianbao.progress.ProgressDisplay": 500}
+                              "nianbao.progress.ProgressDisplay": 500,
+                              "nianbao.progress.StatsLog": 501}
     settings.update({
         "ITEM_PIPELINES": {"nianbao.pipeline.StorePipeline": 300},
         "NIANBAO_DB_URL": db_url,
@@ -69,6 +70,7 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
         "NIANBAO_PARSE_TIMEOUT": float(os.environ.get("NIANBAO_PARSE_TIMEOUT", "300")),
     })
     settings.update(extra_settings or {})
+    settings.update(logs.scrapy_settings())  # --loglevel, --logfile, -s NAME=VALUE
     for portal in portals:
         if not portal.options.get("obey_robots", True):
             logging.getLogger("nianbao.crawl").warning(
