@@ -57,13 +57,17 @@ def build(db_path: Path, browse_path: Path, warc_dir: Path | None = None) -> Pat
         rates = [c for c in _columns(con, "src", "report_rates") if c not in latest]
         wide = [c for c in _columns(con, "src", "report_wide")
                 if c not in latest and c not in rates]
-        select = ", ".join([f"l.{_q(c)}" for c in latest] + [f"r.{_q(c)}" for c in rates]
-                           + [f"w.{_q(c)}" for c in wide])
-        con.execute(f"CREATE TABLE reports AS SELECT {select} FROM src.latest_report l "
+        select = ", ".join(["l.report_id"] + [f"l.{_q(c)}" for c in latest if c != "report_id"]
+                           + [f"r.{_q(c)}" for c in rates] + [f"w.{_q(c)}" for c in wide])
+        # report_id the primary key: Datasette links each row by it
+        names = [c for c in [*latest, *rates, *wide] if c != "report_id"]
+        con.execute("CREATE TABLE reports (report_id INTEGER PRIMARY KEY, "
+                    + ", ".join(_q(c) for c in names) + ")")
+        con.execute(f"INSERT INTO reports (report_id, {', '.join(_q(c) for c in names)}) "
+                    f"SELECT {select} FROM src.latest_report l "
                     "LEFT JOIN src.report_rates r ON r.report_id = l.report_id "
                     "LEFT JOIN src.report_wide w ON w.report_id = l.report_id "
                     "ORDER BY l.year, l.province, l.city, l.district, l.agency")
-        con.execute("CREATE UNIQUE INDEX reports_id ON reports (report_id)")
         for column in ("year", "province", "agency_type", "format"):
             con.execute(f"CREATE INDEX reports_{column} ON reports ({column})")
         con.execute(

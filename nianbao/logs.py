@@ -10,6 +10,7 @@ other commands configure Python's logging with the same level and file.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -64,6 +65,24 @@ def scrapy_settings() -> dict[str, str]:
     if "LOG_LEVEL" not in out and not sys.stderr.isatty():
         out["LOG_LEVEL"] = "INFO"
     return out
+
+
+_PASSWORD = re.compile(r"(://[^:/@\s'\"]+:)[^@\s'\"]+@")
+
+
+class RedactPasswords(logging.Filter):
+    """Scrapy logs its overridden settings at INFO, NIANBAO_DB_URL among them: a
+    PostgreSQL password must not reach a log file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "://" in message and "@" in message:
+            record.msg, record.args = _PASSWORD.sub(r"\1***@", message), None
+        return True
+
+
+for _name in ("scrapy.crawler", "scrapy.utils.log", "scrapy.middleware"):
+    logging.getLogger(_name).addFilter(RedactPasswords())
 
 
 def overrides() -> dict[str, str]:
