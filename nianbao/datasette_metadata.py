@@ -129,7 +129,8 @@ _YEARLY = rates.yearly_sql("reports", f" WHERE {REGION} AND {AGENCY}")
 QUERIES: dict[str, dict] = {
     "search": {
         "title": "搜索报告 / search the reports",
-        "description": "标题、机关和报告全文中的词（东丽、不予公开）；多个词以空格分隔，须全部出现。 "
+        "description": "标题、机关和报告全文中的词（东丽、不予公开）；多个词以空格分隔，"
+                       "须全部出现。 "
                        "Words in the title, agency or text of a report; all must appear.",
         "sql": ("SELECT r.report_id, r.agency, r.year, r.title, "
                 "nianbao_unsplit(snippet(report_search, 2, '【', '】', '…', 16)) AS context, "

@@ -81,6 +81,8 @@ class RedactPasswords(logging.Filter):
         return True
 
 
+# Every Store checks its migrations; at INFO Alembic would say so each time.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 for _name in ("scrapy.crawler", "scrapy.utils.log", "scrapy.middleware"):
     logging.getLogger(_name).addFilter(RedactPasswords())
 

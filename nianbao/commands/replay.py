@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
-
 import re
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from archive import load_payload
 from archive.reader import full_index
