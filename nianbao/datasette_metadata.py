@@ -232,7 +232,7 @@ def column_descriptions(table: str) -> dict[str, str]:
 
 
 def _front_page(database: str, charts: Sequence[str]) -> str:
-    links = [f'<a href="/{BROWSE}/-/query/search" style="font-weight: bold">'
+    links = [f'<a href="/{BROWSE}/search" style="font-weight: bold">'
              "搜索 / search</a>"]
     links += [f'<a href="/{BROWSE}/{name}">{BROWSE_TABLES[name].split(":")[0]}</a>'
               for name in ("reports", "regions", "agencies")]
