@@ -6,8 +6,8 @@ took 2–3 s for 5 rows under Datasette, which also counts and facets), while a 
 in milliseconds. The copy is rebuilt when the collected database is newer, written to a
 temporary file and renamed, so a running server never sees half of it. It holds:
 
-- ``reports``: one row per report (``latest_report``), its rates (``report_rates``) and a
-  column per canonical key (``report_wide``);
+- ``reports``: one row per report (``latest_report``), its rates (``report_rates``) and
+  each table row's 总计; ``report_cells``: a column per canonical key (``report_wide``);
 - ``regions`` and ``agencies``: what was collected where and from whom;
 - ``refusal_reasons``, ``agency_yoy``, ``report_completeness``, ``check_failure``: what the
   canned questions read;
@@ -53,10 +53,21 @@ def build(db_path: Path, browse_path: Path, warc_dir: Path | None = None) -> Pat
     con = sqlite3.connect(tmp)
     try:
         con.execute("ATTACH DATABASE ? AS src", (str(db_path),))
-        latest = _columns(con, "src", "latest_report")
-        rates = [c for c in _columns(con, "src", "report_rates") if c not in latest]
-        wide = [c for c in _columns(con, "src", "report_wide")
+        # Each view once, into a table of its own with an index: joined as views, SQLite
+        # would compute one for every row of the other.
+        for view in ("latest_report", "report_rates", "report_wide"):
+            con.execute(f"CREATE TEMP TABLE _{view} AS SELECT * FROM src.{view}")
+            con.execute(f"CREATE UNIQUE INDEX temp._{view}_id ON _{view} (report_id)")
+        latest = _columns(con, "temp", "_latest_report")
+        rates = [c for c in _columns(con, "temp", "_report_rates") if c not in latest]
+        wide = [c for c in _columns(con, "temp", "_report_wide")
                 if c not in latest and c not in rates]
+        # `reports` has each table row's 总计 (the numbers a reader compares), `report_cells`
+        # every cell: a page of 100 rows of 270 columns takes Datasette seconds to render.
+        totals = [c for c in wide if c.endswith(".total")]
+        cells = ["report_id", "agency", "year", "format", *wide]
+        select_cells = ", ".join(f"w.{_q(c)}" for c in cells)
+        wide = [c for c in wide if c in totals or "." not in c]
         select = ", ".join(["l.report_id"] + [f"l.{_q(c)}" for c in latest if c != "report_id"]
                            + [f"r.{_q(c)}" for c in rates] + [f"w.{_q(c)}" for c in wide])
         # report_id the primary key: Datasette links each row by it
@@ -64,11 +75,16 @@ def build(db_path: Path, browse_path: Path, warc_dir: Path | None = None) -> Pat
         con.execute("CREATE TABLE reports (report_id INTEGER PRIMARY KEY, "
                     + ", ".join(_q(c) for c in names) + ")")
         con.execute(f"INSERT INTO reports (report_id, {', '.join(_q(c) for c in names)}) "
-                    f"SELECT {select} FROM src.latest_report l "
-                    "LEFT JOIN src.report_rates r ON r.report_id = l.report_id "
-                    "LEFT JOIN src.report_wide w ON w.report_id = l.report_id "
+                    f"SELECT {select} FROM _latest_report l "
+                    "LEFT JOIN _report_rates r ON r.report_id = l.report_id "
+                    "LEFT JOIN _report_wide w ON w.report_id = l.report_id "
                     "ORDER BY l.year, l.province, l.city, l.district, l.agency")
-        for column in ("year", "province", "agency_type", "format"):
+        con.execute("CREATE TABLE report_cells (report_id INTEGER PRIMARY KEY "
+                    "REFERENCES reports (report_id), "
+                    + ", ".join(_q(c) for c in cells[1:]) + ")")
+        con.execute(f"INSERT INTO report_cells SELECT {select_cells} FROM _report_wide w "
+                    "WHERE w.report_id IN (SELECT report_id FROM reports) ORDER BY w.report_id")
+        for column in ("year", "province", "agency_type", "format", "agency"):
             con.execute(f"CREATE INDEX reports_{column} ON reports ({column})")
         con.execute(
             "CREATE TABLE regions AS SELECT province, city, district, division_code, "

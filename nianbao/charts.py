@@ -46,12 +46,12 @@ class YearRow:
     rates: dict[str, float | None]  # group -> pooled correction rate
 
 
-def yearly(connection: Connection, query: Query) -> list[YearRow]:
+def yearly(connection: Connection, query: Query, table: str = "report_rates") -> list[YearRow]:
     """Per year, over the reports the filters select: the SQL of nianbao.rates, the same
     the canned queries of `nianbao serve` run, so chart and table cannot disagree."""
     where, params = where_clause(query)
     rows = []
-    for row in connection.execute(text(yearly_sql("report_rates", where)), params):
+    for row in connection.execute(text(yearly_sql(table, where)), params):
         m = row._mapping
         rows.append(YearRow(
             year=m["year"], reports=m["reports"], received=m["received"],
@@ -150,9 +150,10 @@ def plot_corrections(rows: list[YearRow], region_label: str, path: Path) -> Path
 
 
 def draw(connection: Connection, query: Query, out_dir: Path,
-         charts: tuple[str, ...] = CHARTS) -> list[Path]:
-    """Draw the charts named for the reports the query's filters select; the PNG paths."""
-    rows = yearly(connection, query)
+         charts: tuple[str, ...] = CHARTS, table: str = "report_rates") -> list[Path]:
+    """Draw the charts named for the reports the query's filters select; the PNG paths.
+    `table` holds the per-report rates: the view, or serve's copy of it (``reports``)."""
+    rows = yearly(connection, query, table)
     label = query.region or "全部地区"
     if query.agency:
         label += f" {query.agency}"

@@ -101,6 +101,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 
 FACETS = {
     "reports": ["province", "year", "format", "agency_type"],
+    "report_cells": ["year", "format"],
     "regions": ["province"],
     "agencies": ["province", "agency_type"],
     "refusal_reasons": ["outcome", "province", "year", "agency_type"],
@@ -111,7 +112,9 @@ FACETS = {
 # The browse database's tables, in the order the front page lists them.
 BROWSE_TABLES: dict[str, str] = {
     "reports": "报告 / reports: one row per report (the newest parse, one copy per agency and "
-               "year), its rates and a column per canonical key",
+               "year), its rates and the 总计 of each table row",
+    "report_cells": "全部单元格 / every cell: one row per report, a column per canonical key "
+                    "(`nianbao keys` lists them)",
     "regions": "地区 / regions: reports and agencies collected per province, city and district",
     "agencies": "机关 / agencies: the years each agency's reports cover, and the gaps",
     "refusal_reasons": TABLES["refusal_reasons"][0],
@@ -217,9 +220,10 @@ CSS = ("dl.column-descriptions { max-height: 14em; overflow-y: auto; border: 1px
 
 
 def column_descriptions(table: str) -> dict[str, str]:
-    if table == "reports":
+    if table in ("reports", "report_cells"):
         out = dict(_REPORT_COLUMNS)
-        out.update({e.key: e.description() for e in codebook.entries()})
+        out.update({e.key: e.description() for e in codebook.entries()
+                    if table == "report_cells" or e.key.endswith(".total")})
         return out
     if table in TABLES:
         return dict(TABLES[table][1])
@@ -235,7 +239,7 @@ def _front_page(database: str, charts: Sequence[str]) -> str:
     links = [f'<a href="/{BROWSE}/search" style="font-weight: bold">'
              "搜索 / search</a>"]
     links += [f'<a href="/{BROWSE}/{name}">{BROWSE_TABLES[name].split(":")[0]}</a>'
-              for name in ("reports", "regions", "agencies")]
+              for name in ("reports", "regions", "agencies", "report_cells")]
     questions = "".join(f'<li><a href="/{BROWSE}/{name}">{q["title"]}</a></li>'
                         for name, q in QUERIES.items() if name != "search")
     images = "".join(f'<p><a href="{url}"><img src="{url}" alt="{url}" '

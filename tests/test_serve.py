@@ -15,7 +15,7 @@ from collections import defaultdict
 
 import pytest
 
-from .conftest import run_nianbao
+from .conftest import ROOT, run_nianbao
 from .test_query import copy_db, expected_reports
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -165,7 +165,7 @@ def test_reports_have_codebook_labels_and_facets(server, browser, tmp_path):
     descriptions = page.locator("dl.column-descriptions").inner_text()
     assert "一、本年新收政府信息公开申请数量｜总计 / Applications: received this year, total" \
         in descriptions
-    assert "行政复议｜结果纠正 / Appeals: administrative review, corrected" in descriptions
+    assert "行政复议｜总计 / Appeals: administrative review, total" in descriptions
     header = page.locator("th[data-column='applications.received.total']")
     assert "本年新收" in header.get_attribute("data-column-description")
     facets = "\n".join(page.locator(".facet-info").all_inner_texts())
@@ -173,6 +173,12 @@ def test_reports_have_codebook_labels_and_facets(server, browser, tmp_path):
         assert name in facets
     assert "天津市" in facets and "人社局" in facets
     shoot(page, data_dir, tmp_path, "reports")
+    page.goto(f"{base}/browse/report_cells")  # every cell, each column labelled
+    descriptions = page.locator("dl.column-descriptions").inner_text()
+    assert "行政复议｜结果纠正 / Appeals: administrative review, corrected" in descriptions
+    cells = get_json(f"{base}/browse/report_cells.json?_shape=array&_size=max")
+    assert len(cells[0]) == 4 + len(json.loads(
+        (ROOT / "parsers/data/report-schema.json").read_text("utf-8"))["keys"])
     regions = get_json(f"{base}/browse/regions.json?_shape=array")
     assert {r["district"] for r in regions} >= {"东丽区", "西青区"}
     agencies = get_json(f"{base}/browse/agencies.json?_shape=array")

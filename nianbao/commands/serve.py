@@ -50,7 +50,9 @@ def datasette_command(db_paths: list[Path], metadata_path: Path, host: str, port
                "--setting", "sql_time_limit_ms", "10000",
                "--setting", "facet_time_limit_ms", "5000",
                # suggestions try a facet on each of the 270 columns of `reports`
-               "--setting", "suggest_facets", "off"]
+               "--setting", "suggest_facets", "off",
+               # 50 rows of `report_cells` are 11,000 cells for Datasette to render
+               "--setting", "default_page_size", "50"]
     for mount, directory in static.items():
         command += ["--static", f"{mount}:{directory}"]
     return command
@@ -101,8 +103,16 @@ def run(args: argparse.Namespace) -> int:
         try:
             from .. import charts
 
-            with Store(url) as store, store.engine.connect() as connection:
-                paths = charts.draw(connection, queries.Query(keys=[]), charts_dir)
+            from sqlalchemy import create_engine
+
+            # from the browse database's `reports`, the table the canned queries read
+            engine = create_engine(f"sqlite:///{browse_path}")
+            try:
+                with engine.connect() as connection:
+                    paths = charts.draw(connection, queries.Query(keys=[]), charts_dir,
+                                        table="reports")
+            finally:
+                engine.dispose()
             chart_urls = [f"/charts/{p.name}" for p in paths]
             static["charts"] = charts_dir
         except Exception as exc:  # a chart is a nicety: browsing works without it
