@@ -49,5 +49,5 @@ def run(args: argparse.Namespace) -> int:
             table.add_row(e.key, e.label_zh + (f"（{e.unit}）" if e.unit and e.unit not in
                                                 e.label_zh else ""),
                           e.label_en, " ".join(e.formats))
-        Console(width=None if sys.stdout.isatty() else 160).print(table)
+        Console().print(table)
     return 0
