@@ -51,7 +51,7 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
         warcinfo={"software": f"nianbao/{__version__} (parser {parsers.PARSER_VERSION})",
                   "format": "WARC File Format 1.0", "crawl-run": str(run_id),
                   "portals": ", ".join(p.name for p in portals),
-                  # archive: who ran the crawl and how to reach them (README, The archive)
+                  # archive: who ran the crawl and how to reach them (docs/archive.md)
                   "operator": os.environ.get("NIANBAO_OPERATOR", "nianbao"),
                   "contact": contact},
         browser=os.environ.get("NIANBAO_BROWSER", "1") != "0",

@@ -101,9 +101,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_charts:
         charts_dir = (args.data_dir / "charts").resolve()
         try:
-            from .. import charts
-
             from sqlalchemy import create_engine
+
+            from .. import charts
 
             # from the browse database's `reports`, the table the canned queries read
             engine = create_engine(f"sqlite:///{browse_path}")
