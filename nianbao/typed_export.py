@@ -58,9 +58,9 @@ class _Converter:
         self.warned: set[str] = set()
 
     def __call__(self, index: int, value: Any) -> Any:
-        if value is None or value == "":
-            return None
         kind = self.kinds[index]
+        if value is None or (value == "" and kind != "string"):
+            return None  # an empty text stays the empty text it is
         if kind == "int":
             number = float(value)
             if not number.is_integer():

@@ -94,10 +94,22 @@ def rendered_table(page) -> list[dict]:
 def shoot(page, data_dir, tmp_path, name: str) -> None:
     """A full-page screenshot that is an image of something, kept beside the database for
     a person to look at after the run."""
+    from matplotlib import image
+
     shot = tmp_path / f"{name}.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     shutil.copy(shot, data_dir / shot.name)
+    pixels = image.imread(shot)
+    height, width = pixels.shape[:2]
+    # as wide as the window (the SQL once made a page 5,468 px wide), and not blank: text
+    # and table lines cover a real share of it, in more than two colours
+    assert width == page.viewport_size["width"], width
+    rgb = pixels[..., :3].reshape(-1, 3)
+    background = rgb[0]
+    drawn = (abs(rgb - background).sum(axis=1) > 0.1).mean()
+    assert drawn > 0.03, name
+    assert len({tuple(p) for p in (rgb[::13] * 255).astype(int)}) > 20, name
 
 
 def test_front_page_leads_to_the_questions_and_hides_the_sql(server, browser, tmp_path):
