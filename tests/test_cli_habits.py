@@ -162,7 +162,7 @@ def test_replay_at_is_strict(demo_crawl, capsys):
         assert captured.err.count("\n") == 1 and "--at" in captured.err and bad in captured.err
 
 
-def test_replay_at_takes_iso_and_warc_digits(demo_crawl):
+def test_replay_at_takes_iso_and_warc_digits(demo_crawl, capsysbinary):
     from nianbao.commands.replay import capture_time
 
     assert capture_time("2024-01-20") == "20240120235959"  # any capture that day
@@ -171,13 +171,15 @@ def test_replay_at_takes_iso_and_warc_digits(demo_crawl):
     assert capture_time("2024-01-20T16:00+08:00") == "20240120080059"
     assert capture_time("20240120080000") == "20240120080000"
     assert capture_time("2024") == "20241231235959"
+    from nianbao.cli import main
+
     url = demo_crawl.reports[0].page_url
-    out = run_nianbao("replay", "--data-dir", str(demo_crawl.data_dir), url, "--at",
-                      "2999-01-01T00:00:00+08:00")
-    assert out.returncode == 0, out.stderr
-    assert "<html" in out.stdout.lower()
-    out = run_nianbao("replay", "--data-dir", str(demo_crawl.data_dir), url, "--at", "2001")
-    assert out.returncode == 1 and "not in the archive at or before 2001" in out.stderr
+    argv = ["replay", "--data-dir", str(demo_crawl.data_dir), url, "--at"]
+    assert main([*argv, "2999-01-01T00:00:00+08:00"]) == 0
+    out, _err = capsysbinary.readouterr()
+    assert b"<html" in out.lower()
+    assert main([*argv, "2001"]) == 1
+    assert b"not in the archive at or before 2001" in capsysbinary.readouterr()[1]
 
 
 @pytest.mark.parametrize("command", [["export"], ["changes"]])
