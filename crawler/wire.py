@@ -43,6 +43,7 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 from archive.records import request_target
+
 from .scope import Scope
 
 logger = logging.getLogger(__name__)

@@ -20,9 +20,8 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 from sqlalchemy import Connection, text  # noqa: E402
 
-from store.views import APPEAL_GROUPS, OUTCOMES  # noqa: E402
-
 from .queries import Query, where_clause  # noqa: E402
+from .rates import APPEAL_GROUPS, OUTCOMES, yearly_sql  # noqa: E402
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
                 "WenQuanYi Micro Hei", "Droid Sans Fallback", "AR PL UMing CN")
@@ -42,35 +41,24 @@ class YearRow:
     reports: int
     received: float | None
     processed: float | None
-    outcomes: dict[str, float]
+    shares: dict[str, float | None]  # outcome -> pooled share (nianbao.rates), None: no total
     appeals: dict[str, tuple[float, float]]  # group -> (corrected, decided)
+    rates: dict[str, float | None]  # group -> pooled correction rate
 
 
-def yearly(connection: Connection, query: Query) -> list[YearRow]:
-    """Sums per year over the reports the filters select (report_rates view)."""
+def yearly(connection: Connection, query: Query, table: str = "report_rates") -> list[YearRow]:
+    """Per year, over the reports the filters select: the SQL of nianbao.rates, the same
+    the canned queries of `nianbao serve` run, so chart and table cannot disagree."""
     where, params = where_clause(query)
-    outcome_sums = ", ".join(f"SUM(r.{o}) AS {o}" for o, _ in OUTCOMES)
-    # Correction rates pool only reports with decided cases (a rate of their own): a
-    # report printing 纠正 1 under a 总计 of 0 would otherwise count a case that has no
-    # denominator.
-    appeal_sums = ", ".join(
-        f"SUM(CASE WHEN r.{g}_correction_rate IS NOT NULL THEN r.{g}_corrected END) "
-        f"AS {g}_corrected, "
-        f"SUM(CASE WHEN r.{g}_correction_rate IS NOT NULL THEN r.{g}_decided END) "
-        f"AS {g}_decided"
-        for g, _ in APPEAL_GROUPS)
-    sql = (f"SELECT r.year, COUNT(*) AS reports, SUM(r.received) AS received, "
-           f"SUM(r.processed) AS processed, {outcome_sums}, {appeal_sums} "
-           f"FROM report_rates r{where} "
-           f"{'AND' if where else 'WHERE'} r.year IS NOT NULL GROUP BY r.year ORDER BY r.year")
     rows = []
-    for row in connection.execute(text(sql), params):
+    for row in connection.execute(text(yearly_sql(table, where)), params):
         m = row._mapping
         rows.append(YearRow(
             year=m["year"], reports=m["reports"], received=m["received"],
-            processed=m["processed"], outcomes={o: m[o] or 0 for o, _ in OUTCOMES},
+            processed=m["processed"], shares={o: m[f"{o}_share"] for o, _ in OUTCOMES},
             appeals={g: (m[f"{g}_corrected"] or 0, m[f"{g}_decided"] or 0)
-                     for g, _ in APPEAL_GROUPS}))
+                     for g, _ in APPEAL_GROUPS},
+            rates={g: m[f"{g}_rate"] for g, _ in APPEAL_GROUPS}))
     return rows
 
 
@@ -117,19 +105,20 @@ def plot_received(rows: list[YearRow], region_label: str, path: Path) -> Path:
 
 def plot_outcomes(rows: list[YearRow], region_label: str, path: Path) -> Path:
     fig, ax = _figure(f"{region_label} 办理结果构成 / outcome mix")
-    data = [r for r in rows if sum(r.outcomes.values()) > 0]
+    # A year whose reports print no (or a zero) 三(七)总计 has no shares: no bar, not a
+    # bar made up from the outcome rows.
+    data = [r for r in rows if any(v is not None for v in r.shares.values())]
     if not data:
-        _empty(ax)
+        _empty(ax, "没有办理结果总计 / no printed totals")
     else:
         years = [str(r.year) for r in data]
         bottom = [0.0] * len(data)
         for (outcome, label), colour in zip(OUTCOMES, OUTCOME_COLOURS, strict=True):
-            totals = [sum(r.outcomes.values()) for r in data]
-            shares = [r.outcomes[outcome] / t for r, t in zip(data, totals, strict=True)]
+            shares = [r.shares[outcome] or 0.0 for r in data]
             ax.bar(years, shares, bottom=bottom, color=colour, label=f"{label} {outcome}")
             bottom = [b + s for b, s in zip(bottom, shares, strict=True)]
-        ax.set_ylim(0, 1)
-        ax.set_ylabel("占办理结果比例 / share of outcomes")
+        ax.set_ylim(0, max(1.0, *bottom))
+        ax.set_ylabel("占办理结果总计比例 / share of 三(七)总计")
         ax.set_xlabel("年度 / year")
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return _save(fig, path)
@@ -140,8 +129,8 @@ def plot_corrections(rows: list[YearRow], region_label: str, path: Path) -> Path
     width = 0.25
     plotted = False
     for i, (group, label) in enumerate(APPEAL_GROUPS):
-        points = [(r.year, r.appeals[group][0] / r.appeals[group][1], r.appeals[group])
-                  for r in rows if r.appeals[group][1] > 0]
+        points = [(r.year, r.rates[group], r.appeals[group])
+                  for r in rows if r.rates[group] is not None]
         if not points:
             continue
         plotted = True
@@ -161,9 +150,10 @@ def plot_corrections(rows: list[YearRow], region_label: str, path: Path) -> Path
 
 
 def draw(connection: Connection, query: Query, out_dir: Path,
-         charts: tuple[str, ...] = CHARTS) -> list[Path]:
-    """Draw the charts named for the reports the query's filters select; the PNG paths."""
-    rows = yearly(connection, query)
+         charts: tuple[str, ...] = CHARTS, table: str = "report_rates") -> list[Path]:
+    """Draw the charts named for the reports the query's filters select; the PNG paths.
+    `table` holds the per-report rates: the view, or serve's copy of it (``reports``)."""
+    rows = yearly(connection, query, table)
     label = query.region or "全部地区"
     if query.agency:
         label += f" {query.agency}"

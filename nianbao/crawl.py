@@ -21,7 +21,7 @@ from scheduler.changes import record_portal_results
 from store import Store
 from store.retry import DatabaseUnavailable, RetryingStore
 
-from . import __version__
+from . import __version__, logs
 
 CONTACT = "https://github.com/nianbao/nianbao"
 DB_RETRY_SECONDS = 120.0  # how long writes are retried before the crawl stops
@@ -85,13 +85,14 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
         warcinfo={"software": f"nianbao/{__version__} (parser {parsers.PARSER_VERSION})",
                   "format": "WARC File Format 1.0", "crawl-run": str(run_id),
                   "portals": ", ".join(p.name for p in portals),
-                  # archive: who ran the crawl and how to reach them (README, The archive)
+                  # archive: who ran the crawl and how to reach them (docs/archive.md)
                   "operator": os.environ.get("NIANBAO_OPERATOR", "nianbao"),
                   "contact": contact},
         browser=os.environ.get("NIANBAO_BROWSER", "1") != "0",
     )
     settings["EXTENSIONS"] = {**settings.get("EXTENSIONS", {}),
-                              "nianbao.progress.ProgressDisplay": 500}
+                              "nianbao.progress.ProgressDisplay": 500,
+                              "nianbao.progress.StatsLog": 501}
     settings.update({
         "ITEM_PIPELINES": {"nianbao.pipeline.StorePipeline": 300},
         "NIANBAO_DB_URL": db_url,
@@ -104,6 +105,7 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
         "NIANBAO_DB_RETRY_SECONDS": retry_seconds,
     })
     settings.update(extra_settings or {})
+    settings.update(logs.scrapy_settings())  # --loglevel, --logfile, -s NAME=VALUE
     for portal in portals:
         if not portal.options.get("obey_robots", True):
             logging.getLogger("nianbao.crawl").warning(

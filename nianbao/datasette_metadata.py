@@ -1,13 +1,23 @@
 """Datasette metadata for `nianbao serve`: descriptions in Chinese and English, facets, and
 canned queries for the questions researchers, journalists and evaluators ask again and again.
 
+Two databases are served. ``browse`` (nianbao/browse.py) comes first: reports, regions,
+agencies, the questions (canned queries, their SQL behind a toggle) and a full-text search.
+The collected database follows with its internal tables hidden, for SQL over every parse.
+Column descriptions of the canonical keys come from the codebook (nianbao/codebook.py);
+the pooled rates from nianbao/rates.py, the SQL the charts run too.
+
 Canned queries run on SQLite only (Datasette), so they may use SQLite functions (ROUND,
-GROUP_CONCAT); the views they read are portable.
+GROUP_CONCAT) and the functions of serve_plugins/nianbao_search.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from . import codebook, rates
+
+BROWSE = "browse"  # the name Datasette gives DATA_DIR/serve/browse.sqlite
 
 # A filter every canned query takes: empty matches all, else a name start or a code prefix.
 REGION = ("(:region = '' OR province LIKE :region || '%' OR city LIKE :region || '%' "
@@ -90,40 +100,70 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 FACETS = {
-    "report": ["province", "year", "format"],
-    "latest_report": ["province", "year", "format", "agency_type"],
-    "report_wide": ["province", "year", "format", "agency_type"],
-    "report_rates": ["province", "year", "format", "agency_type"],
+    "reports": ["province", "year", "format", "agency_type"],
+    "report_cells": ["year", "format"],
+    "regions": ["province"],
+    "agencies": ["province", "agency_type"],
     "refusal_reasons": ["outcome", "province", "year", "agency_type"],
     "report_completeness": ["province", "year", "format", "complete"],
     "agency_yoy": ["province", "year", "agency_type"],
 }
 
+# The browse database's tables, in the order the front page lists them.
+BROWSE_TABLES: dict[str, str] = {
+    "reports": "报告 / reports: one row per report (the newest parse, one copy per agency and "
+               "year), its rates and the 总计 of each table row",
+    "report_cells": "全部单元格 / every cell: one row per report, a column per canonical key "
+                    "(`nianbao keys` lists them)",
+    "regions": "地区 / regions: reports and agencies collected per province, city and district",
+    "agencies": "机关 / agencies: the years each agency's reports cover, and the gaps",
+    "refusal_reasons": TABLES["refusal_reasons"][0],
+    "agency_yoy": TABLES["agency_yoy"][0],
+    "report_completeness": TABLES["report_completeness"][0],
+    "check_failure": TABLES["check_failure"][0],
+}
+# The collected database's tables and views, hidden from its listing (reachable by SQL).
+INTERNAL = ("report", "report_value", "check_failure", "fetch", "crawl_run", "portal", "error",
+            "alembic_version", "crawl_run_portal", "report_change", "schedule_run",
+            "apscheduler_jobs")
+
+_YEARLY = rates.yearly_sql("reports", f" WHERE {REGION} AND {AGENCY}")
+
 QUERIES: dict[str, dict] = {
+    "search": {
+        "title": "搜索报告 / search the reports",
+        "description": "标题、机关和报告全文中的词（东丽、不予公开）；多个词以空格分隔，"
+                       "须全部出现。 "
+                       "Words in the title, agency or text of a report; all must appear.",
+        "sql": ("SELECT r.report_id, r.agency, r.year, r.title, "
+                "nianbao_unsplit(snippet(report_search, 2, '【', '】', '…', 16)) AS context, "
+                "r.url FROM report_search JOIN reports r ON r.report_id = report_search.rowid "
+                "WHERE report_search MATCH nianbao_phrase(:q) ORDER BY rank LIMIT 200"),
+    },
     "applications_per_year": {
         "title": "每年新收申请 / applications received per year",
         "description": "地区留空为全部；可填名称开头（天津）或区划代码前缀（12）。 Leave region "
                        "empty for all; a name start (天津) or a division-code prefix (12).",
         "sql": ("SELECT year, COUNT(*) AS reports, "
                 "CAST(SUM(\"applications.received.total\") AS INTEGER) AS received, "
-                "CAST(SUM(\"applications.total.total\") AS INTEGER) AS processed FROM report_wide "
+                "CAST(SUM(\"applications.total.total\") AS INTEGER) AS processed FROM reports "
                 f"WHERE {REGION} AND {AGENCY} GROUP BY year ORDER BY year"),
     },
     "applications_by_province_year": {
         "title": "各省每年新收申请 / applications received per province and year",
         "sql": ("SELECT province, year, COUNT(*) AS reports, "
                 "CAST(SUM(\"applications.received.total\") AS INTEGER) AS received "
-                "FROM report_wide "
+                "FROM reports "
                 f"WHERE {AGENCY} GROUP BY province, year ORDER BY province, year"),
     },
     "outcome_shares": {
         "title": "办理结果构成 / outcome shares per year",
-        "description": "各结果占办理结果总计（三(七)）的比例。 Shares of 三(七)总计.",
-        "sql": ("SELECT year, COUNT(*) AS reports, CAST(SUM(processed) AS INTEGER) AS processed, "
-                + ", ".join(f"ROUND(SUM({o}) * 1.0 / NULLIF(SUM(processed), 0), 4) AS {o}_share"
-                            for o in ("granted", "partially_granted", "withheld", "unavailable",
-                                      "not_processed", "other"))
-                + f" FROM report_rates WHERE {REGION} AND {AGENCY} GROUP BY year ORDER BY year"),
+        "description": "各结果占办理结果总计（三(七)，按印刷值）的比例；总计为 0 或空的报告不计。"
+                       "与首页图表同一定义。 Shares of 三(七)总计 as printed, over the reports "
+                       "that print a non-zero total; the front-page chart runs the same SQL.",
+        "sql": ("SELECT year, reports, CAST(processed AS INTEGER) AS processed, "
+                + ", ".join(f"{o}_share" for o, _ in rates.OUTCOMES)
+                + f" FROM ({_YEARLY}) y"),
     },
     "refusal_grounds": {
         "title": "拒绝理由 / refusals by ground",
@@ -136,19 +176,13 @@ QUERIES: dict[str, dict] = {
     },
     "correction_rates": {
         "title": "复议、诉讼纠正率 / how often review or litigation corrected the agency",
-        "description": "纠正 / (总计 − 尚未审结)，只计有已审结案件的报告。 corrected / (total − "
-                       "pending), over reports with decided cases.",
-        "sql": ("SELECT year, COUNT(*) AS reports, "
-                + ", ".join(
-                    f"SUM(CASE WHEN {g}_correction_rate IS NOT NULL THEN {g}_corrected END) "
-                    f"AS {g}_corrected, "
-                    f"SUM(CASE WHEN {g}_correction_rate IS NOT NULL THEN {g}_decided END) "
-                    f"AS {g}_decided, "
-                    f"ROUND(SUM(CASE WHEN {g}_correction_rate IS NOT NULL THEN {g}_corrected "
-                    f"END) * 1.0 / NULLIF(SUM(CASE WHEN {g}_correction_rate IS NOT NULL THEN "
-                    f"{g}_decided END), 0), 4) AS {g}_rate"
-                    for g in ("review", "litigation_direct", "litigation_after_review"))
-                + f" FROM report_rates WHERE {REGION} AND {AGENCY} GROUP BY year ORDER BY year"),
+        "description": "纠正 / (总计 − 尚未审结)，只计有已审结案件的报告；与首页图表同一定义。 "
+                       "corrected / (total − pending), over reports with decided cases; the "
+                       "front-page chart runs the same SQL.",
+        "sql": ("SELECT year, reports, "
+                + ", ".join(f"{g}_corrected, {g}_decided, {g}_rate"
+                            for g, _ in rates.APPEAL_GROUPS)
+                + f" FROM ({_YEARLY}) y"),
     },
     "problem_reports": {
         "title": "有问题的报告 / reports that miss tables or fail their own arithmetic",
@@ -161,7 +195,7 @@ QUERIES: dict[str, dict] = {
     "missing_years": {
         "title": "缺失年度 / agencies with years missing between their first and last report",
         "sql": ("SELECT agency, province, city, district, first_year, last_year, years, "
-                f"missing_years FROM agency_coverage WHERE missing_years > 0 AND {REGION} "
+                f"missing_years FROM agencies WHERE missing_years > 0 AND {REGION} "
                 "ORDER BY missing_years DESC, agency"),
     },
     "agency_year_over_year": {
@@ -174,28 +208,91 @@ QUERIES: dict[str, dict] = {
     },
 }
 
+# The column descriptions of `reports`: what the views say, then the codebook's labels.
+_REPORT_COLUMNS = {**TABLES["report"][1], **TABLES["latest_report"][1],
+                   **TABLES["report_rates"][1], "title": "标题 / title as published",
+                   "url": "网址 / where it was published",
+                   "report_id": "报告编号 / report id in the collected database"}
 
-def metadata(database: str, charts: Sequence[str] = ()) -> dict:
-    """Datasette metadata for the database named `database` (the SQLite file's stem);
-    `charts` are URLs of PNG charts shown on the front page."""
+# Column descriptions in a box of their own: 250 of them would push the rows off the page.
+CSS = ("dl.column-descriptions { max-height: 14em; overflow-y: auto; border: 1px solid #ccc;"
+       " padding: 0.3em 0.6em; font-size: 0.85em; }")
+
+
+def column_descriptions(table: str) -> dict[str, str]:
+    if table in ("reports", "report_cells"):
+        out = dict(_REPORT_COLUMNS)
+        out.update({e.key: e.description() for e in codebook.entries()
+                    if table == "report_cells" or e.key.endswith(".total")})
+        return out
+    if table in TABLES:
+        return dict(TABLES[table][1])
+    if table == "regions":
+        return {"reports": "报告数 / reports", "agencies": "机关数 / agencies",
+                "received": "本年新收申请合计 / applications received, summed"}
+    if table == "agencies":
+        return {**TABLES["agency_coverage"][1], "reports": "报告数 / reports"}
+    return {}
+
+
+def _front_page(database: str, charts: Sequence[str]) -> str:
+    links = [f'<a href="/{BROWSE}/search" style="font-weight: bold">'
+             "搜索 / search</a>"]
+    links += [f'<a href="/{BROWSE}/{name}">{BROWSE_TABLES[name].split(":")[0]}</a>'
+              for name in ("reports", "regions", "agencies", "report_cells")]
+    questions = "".join(f'<li><a href="/{BROWSE}/{name}">{q["title"]}</a></li>'
+                        for name, q in QUERIES.items() if name != "search")
     images = "".join(f'<p><a href="{url}"><img src="{url}" alt="{url}" '
                      f'style="max-width: 100%"></a></p>' for url in charts)
-    tables = {}
-    for name, (description, columns) in TABLES.items():
+    return ("<p>政府信息公开工作年度报告的统计表，按印刷值保存。 The statistical tables of "
+            "government information-disclosure annual reports, stored as printed. 只读 / "
+            "read-only.</p>"
+            f"<p style=\"font-size: 1.2em\">{' · '.join(links)}</p>"
+            f"<p>问题 / questions:</p><ul>{questions}</ul>" + images
+            + f"<p>所有解析版本与内部表：<a href=\"/{database}\">{database}</a> (SQL). "
+              "Every parse and the internal tables.</p>")
+
+
+def metadata(database: str, charts: Sequence[str] = ()) -> dict:
+    """Datasette metadata for the browse database and the collected one (named `database`,
+    the SQLite file's stem); `charts` are URLs of PNG charts shown on the front page."""
+    browse_tables = {}
+    for name, description in BROWSE_TABLES.items():
         entry: dict = {"description": description}
+        columns = column_descriptions(name)
         if columns:
-            entry["columns"] = dict(columns)
+            entry["columns"] = columns
         if name in FACETS:
             entry["facets"] = list(FACETS[name])
-        tables[name] = entry
+        if name == "report_cells":
+            entry["size"] = 15  # 230 columns: Datasette renders each cell (bench/startup.py)
+        browse_tables[name] = entry
+    internal = {name: {"hidden": True} for name in INTERNAL}
+    for name, (description, columns) in TABLES.items():
+        if name not in INTERNAL:
+            internal[name] = {"description": description, **({"columns": dict(columns)}
+                                                             if columns else {})}
+        else:
+            internal[name]["description"] = description
     return {
         "title": "nianbao 政府信息公开工作年度报告",
-        "description_html": (
-            "<p>政府信息公开工作年度报告的统计表，按印刷值保存。 The statistical tables of "
-            "government information-disclosure annual reports, stored as printed. 只读 / "
-            "read-only.</p>" + images),
-        "databases": {database: {"tables": tables, "queries": {
-            name: {**query, "sql": _pretty(query["sql"])} for name, query in QUERIES.items()}}},
+        "description_html": _front_page(database, charts),
+        "extra_css_urls": [],
+        "databases": {
+            BROWSE: {
+                "description": "报告、地区、机关、问题与搜索 / reports, regions, agencies, "
+                               "questions and search",
+                "tables": browse_tables,
+                "queries": {name: {**query, "sql": _pretty(query["sql"]), "hide_sql": True}
+                            for name, query in QUERIES.items()},
+            },
+            database: {
+                "description": "收集的数据库：每个解析版本；内部表已隐藏，可用 SQL 查询。 The "
+                               "collected database: every parse; internal tables hidden, "
+                               "reachable by SQL.",
+                "tables": internal,
+            },
+        },
     }
 
 

@@ -1,6 +1,9 @@
-"""A live table of the crawl, per portal, drawn from Scrapy's stats (rich)."""
+"""A live table of the crawl, per portal, drawn from Scrapy's stats (rich); off a terminal,
+periodic stats lines in the log instead."""
 
 from __future__ import annotations
+
+import logging
 
 from rich.console import Console
 from rich.live import Live
@@ -54,3 +57,48 @@ class ProgressDisplay:
             self.loop.stop()
         if self.live:
             self.live.stop()
+
+
+class StatsLog:
+    """Off a terminal, a log line every NIANBAO_STATS_INTERVAL seconds (default 60): pages
+    per minute, documents, reports and errors so far, as Scrapy's LogStats does for pages.
+    On a terminal the live table shows the same, so nothing is logged."""
+
+    def __init__(self, crawler: Crawler, interval: float) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.portals = list(crawler.settings.getdict("NIANBAO_PORTAL_IDS"))
+        self.loop: task.LoopingCall | None = None
+        self.pages_before = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StatsLog:
+        interval = crawler.settings.getfloat("NIANBAO_STATS_INTERVAL", 60.0)
+        if crawler.settings.getbool("NIANBAO_PROGRESS") or interval <= 0:
+            raise NotConfigured
+        ext = cls(crawler, interval)
+        crawler.signals.connect(ext.opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.closed, signal=signals.spider_closed)
+        return ext
+
+    def totals(self) -> dict[str, int]:
+        stats = self.crawler.stats.get_stats()
+        return {c: sum(stats.get(f"nianbao/{c}/{p}", 0) for p in self.portals)
+                for c in ("pages", "documents", "reports", "errors")}
+
+    def opened(self) -> None:
+        self.loop = task.LoopingCall(self.log)
+        self.loop.start(self.interval, now=False)
+
+    def log(self) -> None:
+        totals = self.totals()
+        rate = (totals["pages"] - self.pages_before) * 60.0 / self.interval
+        self.pages_before = totals["pages"]
+        logging.getLogger("nianbao.stats").info(
+            "%d pages (at %.0f pages/min), %d documents, %d reports, %d errors",
+            totals["pages"], rate, totals["documents"], totals["reports"], totals["errors"])
+
+    def closed(self) -> None:
+        if self.loop and self.loop.running:
+            self.loop.stop()
+        self.log()

@@ -48,8 +48,9 @@ def expand_keys(patterns: Sequence[str]) -> list[str]:
     for pattern in patterns:
         matched = [k for k in known if fnmatch.fnmatchcase(k, pattern)]
         if not matched:
-            raise QueryError(f"no canonical key matches {pattern!r} "
-                             "(keys are listed in parsers/data/report-schema.json)")
+            from .codebook import unknown_key_message
+
+            raise QueryError(unknown_key_message(pattern))
         out.extend(k for k in matched if k not in out)
     return out
 

@@ -252,7 +252,10 @@ def _finish(session, record: ScheduleRun, result: str, **fields) -> str:
     for name, value in fields.items():
         setattr(record, name, value)
     session.commit()
-    log.info("%s: %s", record.portal, result)
+    # one line per run for the service's log: how it ended and where to look
+    log.info("%s: %s (schedule run %s%s)", record.portal, result, record.id,
+             "".join(f", {name.replace('_', ' ')} {value}" for name, value in fields.items()
+                     if value is not None))
     return result
 
 

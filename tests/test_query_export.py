@@ -18,7 +18,9 @@ def test_parquet_export_has_one_wide_row_per_report(demo_crawl, tmp_path):
                  "--out", str(out)]) == 0
     table = pq.read_table(out)
     assert str(table.schema.field("year").type) == "int64"
-    assert str(table.schema.field("applications.received.total").type) == "double"
+    # counts are nullable integers, amounts doubles (issue 18; nianbao/typed_export.py)
+    assert str(table.schema.field("applications.received.total").type) == "int64"
+    assert str(table.schema.field("active.fees.amount").type) == "double"
     rows = {r["agency"]: r for r in table.to_pylist()}
     assert len(rows) == len(expected_reports())
     keys = set(load_schema().keys)

@@ -120,6 +120,11 @@ def test_sigterm_mid_crawl_stops_cleanly_and_the_next_run_completes(portal, tmp_
     text = log.read_text()
     assert "slow: kept, next run 2025-02-03 03:00+08:00" in text
     assert text.rstrip().endswith("stopped")
+    # the service logs each run, start and end; the crawl's own log has its stats lines
+    assert "crawling slow (schedule run 1, log " in text
+    assert "slow: interrupted (schedule run 1, exit code " in text
+    child_log = next((data / "schedule" / "logs").glob("slow-1.log")).read_text()
+    assert "[nianbao.stats] INFO: " in child_log and "pages/min" in child_log
 
     db = sqlite3.connect(data / "nianbao.sqlite")
     (run_id, status, finished), = db.execute(

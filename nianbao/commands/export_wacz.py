@@ -7,9 +7,10 @@ import contextlib
 import json
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from archive import ArchiveIndex
+from archive import ArchiveIndex, load_payload
 from archive.reader import warc_files
 
 from .common import add_data_options
@@ -24,18 +25,37 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def pages(index: ArchiveIndex) -> list[dict]:
-    """One page per archived HTML document: its first capture that replays (200)."""
-    out = []
+def pages(index: ArchiveIndex, warc_dir: Path | None = None) -> Iterator[dict]:
+    """One page per archived HTML document: its first capture that replays (200), with the
+    page's title and readable text (nianbao.page_text) when `warc_dir` is given, so that
+    ReplayWeb.page's search finds a report by its words, not only by its URL."""
     for url in index.urls():
         for entry in index.captures(url):
             if entry.record_type == "response" and entry.status == "200" and (
                     entry.mime or "").startswith(("text/html", "application/xhtml")):
                 ts = entry.timestamp
-                out.append({"id": f"{entry.filename}@{entry.offset}", "url": url,
-                            "ts": f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:"
-                                  f"{ts[12:14]}Z"})
+                page = {"id": f"{entry.filename}@{entry.offset}", "url": url,
+                        "ts": f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:"
+                              f"{ts[12:14]}Z"}
+                if warc_dir is not None:
+                    page.update(_title_and_text(warc_dir, entry, index))
+                yield page
                 break
+
+
+def _title_and_text(warc_dir: Path, entry, index: ArchiveIndex) -> dict:
+    from ..page_text import page_text
+
+    try:
+        stored = load_payload(warc_dir, entry.filename, entry.offset, index)
+    except (OSError, LookupError, ValueError):
+        return {}
+    found = page_text(stored.decoded, entry.mime, entry.url)
+    out = {}
+    if found.title:
+        out["title"] = found.title
+    if found.text:
+        out["text"] = found.text
     return out
 
 
@@ -56,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         with open(pages_file, "w", encoding="utf-8") as fh:
             fh.write(json.dumps({"format": "json-pages-1.0", "id": "pages",
                                  "title": "All Pages"}) + "\n")
-            for page in pages(ArchiveIndex.load(warc_dir)):
+            for page in pages(ArchiveIndex.load(warc_dir), warc_dir):
                 fh.write(json.dumps(page, ensure_ascii=False) + "\n")
         argv = ["create", "-o", str(args.out), "--pages", str(pages_file), "--title",
                 args.title, *map(str, files)]

@@ -1,0 +1,1 @@
+"""Datasette plugins `nianbao serve` loads with --plugins-dir (each file by path)."""
