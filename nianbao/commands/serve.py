@@ -83,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"nianbao: error: port {args.port} on {args.host} {reason}; choose another "
               "with --port (0: any free port)", file=sys.stderr)
         return 2
+    if not _loopback(args.host):
+        print(f"nianbao: warning: --host {args.host} is not a loopback address: the whole "
+              f"database becomes readable by anyone who can reach this machine on the "
+              f"network (port {port})", file=sys.stderr, flush=True)
     db_path = Path(parsed.database).resolve()
     Store(url).close()  # create or upgrade the schema (and the views) first
 
@@ -123,10 +127,6 @@ def run(args: argparse.Namespace) -> int:
     metadata_path = serve_dir / "datasette-metadata.json"
     metadata_path.write_text(json.dumps(metadata, ensure_ascii=False, indent=1),
                              encoding="utf-8")
-    if not _loopback(args.host):
-        print(f"nianbao: warning: --host {args.host} is not a loopback address: the whole "
-              f"database becomes readable by anyone who can reach this machine on the "
-              f"network (port {port})", file=sys.stderr, flush=True)
     print(f"serving {db_path} read-only on http://{args.host}:{port}/", flush=True)
     command = datasette_command([browse_path, db_path], metadata_path, args.host, port, static)
     # Datasette takes over this process: Ctrl-C and signals reach the server itself.
