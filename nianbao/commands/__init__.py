@@ -26,5 +26,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reparse": ("reparse", "parse every archived document again from the WARC files (no "
                            "network)"),
     "export-wacz": ("export_wacz", "package the WARC archive as a WACZ file"),
-    "workers": ("workers", "the workers of a distributed crawl: alive, leases, pages/s"),
+    "workers": ("workers", "the workers of a distributed crawl"),
 }
