@@ -41,7 +41,7 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     """Crawl, archive, parse and store; blocks until the crawl is over."""
     warc_dir = Path(data_dir) / "warc"
     warc_dir.mkdir(parents=True, exist_ok=True)
-    with Store(db_url) as store:
+    with Store(db_url, upgrade=True) as store:  # a command that writes: schema up to date
         run_id = store.start_run(command)
         portal_ids = {p.name: store.portal_id(p.name, list(p.start_urls), list(p.allowed_hosts),
                                               p.agency) for p in portals}

@@ -136,6 +136,10 @@ class Store:
         result = self._autocommit.execute(_INSERT_FETCH, fields)
         return result.inserted_primary_key[0]
 
+    def fetch_row(self, warc_record_id: str) -> models.Fetch | None:
+        return self.session.scalar(
+            select(models.Fetch).where(models.Fetch.warc_record_id == warc_record_id))
+
     def fetches_for_records(self, record_ids: Iterable[str]) -> dict[str, int]:
         """{WARC-Record-ID: fetch id} for the records that have a fetch row."""
         ids = [r for r in record_ids if r]

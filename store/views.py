@@ -102,8 +102,8 @@ TABLES = ("active", "applications", "appeals")
 META = ("agency", "agency_type", "province", "city", "district", "division_code", "year",
         "format", "title", "url", "published", "parser_version", "portal_id", "fetch_id",
         "copies", "copies_disagree", "status")
-VIEWS = ("report_version", "report_copy", "latest_report", "report_wide", "report_rates", "refusal_reasons", "agency_yoy",
-         "report_completeness", "agency_coverage")
+VIEWS = ("report_version", "report_copy", "latest_report", "report_wide", "report_rates",
+         "refusal_reasons", "agency_yoy", "report_completeness", "agency_coverage")
 
 
 def q(name: str) -> str:

@@ -4,9 +4,11 @@ sets ``func`` to the function that runs it (returning the exit status)."""
 from . import (  # archive (issue 5)
     changes,
     crawl,
+    db,
     demo,
     export,
     export_wacz,
+    ingest,
     parse,
     plot,
     query,
@@ -19,3 +21,4 @@ from . import (  # archive (issue 5)
 
 COMMANDS = [demo, crawl, parse, export, query, sql, serve, plot, schedule, changes]
 COMMANDS += [replay, reparse, export_wacz]  # archive (issue 5)
+COMMANDS += [ingest, db]  # one ingest path (issue 14)

@@ -1,19 +1,22 @@
 """`nianbao export --format parquet`: the wide CSV's rows as a typed Parquet table (pyarrow,
-an optional extra: ``pip install 'nianbao[parquet]'``)."""
+an optional extra: ``pip install 'nianbao[parquet]'``), written a batch of rows at a time."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 
 from parsers.schema import load_schema
-from store import Store, report_json
 
-from .common import db_url
+from .common import open_for_reading
+from .export import columns, flat
+
+BATCH = 1000
+INTEGERS = ("year", "copies", "warc_offset")
+BOOLEANS = ("copies_disagree", "chosen")
 
 
-def run_parquet(args: argparse.Namespace, meta_columns: Sequence[str]) -> int:
+def run_parquet(args: argparse.Namespace) -> int:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -26,20 +29,24 @@ def run_parquet(args: argparse.Namespace, meta_columns: Sequence[str]) -> int:
               file=sys.stderr)
         return 2
     keys = list(load_schema().keys)
+    key_set = set(keys)
     # Fixed types, so a file's schema never depends on which reports it happens to hold:
     # year an integer, every canonical key a double (NULL where the cell is blank).
-    fields = [pa.field(m, pa.int64() if m == "year" else pa.string()) for m in meta_columns]
-    fields += [pa.field(k, pa.float64()) for k in keys]
-    fields.append(pa.field("checks_failed", pa.string()))
+    fields = [pa.field(c, pa.float64() if c in key_set else pa.int64() if c in INTEGERS
+                       else pa.bool_() if c in BOOLEANS else pa.string())
+              for c in columns(args.all_copies)]
     schema = pa.schema(fields)
-    columns: dict[str, list] = {f.name: [] for f in fields}
-    with Store(db_url(args)) as store:
-        for row in (report_json(r) for r in store.newest_reports()):
-            for m in meta_columns:
-                columns[m].append(row.get(m))
+    with open_for_reading(args) as store, pq.ParquetWriter(args.out, schema) as writer:
+        batch: list[dict] = []
+        for row in store.reports(all_copies=args.all_copies):
+            wide = flat(row, keys)
             for k in keys:
-                value = row["values"].get(k)
-                columns[k].append(None if value is None else float(value))
-            columns["checks_failed"].append(";".join(c["key"] for c in row["checks_failed"]))
-    pq.write_table(pa.table(columns, schema=schema), args.out)
+                if wide[k] is not None:
+                    wide[k] = float(wide[k])
+            batch.append(wide)
+            if len(batch) >= BATCH:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                batch = []
+        if batch:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
     return 0

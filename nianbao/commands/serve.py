@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from store import Store
 
 from .. import queries
-from .common import add_data_options, db_url
+from .common import add_data_options, read_url
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -48,7 +48,7 @@ def datasette_command(db_path: Path, metadata_path: Path, host: str, port: int,
 def run(args: argparse.Namespace) -> int:
     from .. import datasette_metadata
 
-    url = db_url(args)
+    url = read_url(args)  # reads only: never made, never migrated (exit 2 if it needs to be)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         print("nianbao: error: nianbao serve browses a SQLite database (Datasette); for "
@@ -56,7 +56,6 @@ def run(args: argparse.Namespace) -> int:
               "`nianbao export` to a file", file=sys.stderr)
         return 2
     db_path = Path(parsed.database).resolve()
-    Store(url).close()  # create or upgrade the schema (and the views) first
 
     charts_dir, chart_urls = None, []
     if not args.no_charts:
