@@ -269,25 +269,31 @@ class Store:
             if pending:
                 yield from self._export_batch(pending, all_copies)
 
-    def _export_batch(self, groups: list[list], all_copies: bool) -> Iterator[dict]:
+    def _export_batch(self, groups: list[list], all_copies: bool) -> list[dict]:
         ids = {r.copy_id for g in groups for r in g} if all_copies else {
             g[0].report_id for g in groups}
-        rows = {report.id: (report, fetch) for report, fetch in self.session.execute(
+        # a session of its own, closed with the batch: the rows read here are not kept
+        with Session(self.engine) as session:
+            return self._export_rows(session, groups, ids, all_copies)
+
+    def _export_rows(self, session: Session, groups: list[list], ids: set[int],
+                     all_copies: bool) -> list[dict]:
+        rows = {report.id: (report, fetch) for report, fetch in session.execute(
             select(models.Report, models.Fetch)
             .outerjoin(models.Fetch, models.Report.fetch_id == models.Fetch.id)
-            .where(models.Report.id.in_(ids))).tuples()}
+            .where(models.Report.id.in_(ids)))}
         values: dict[int, dict] = {i: {} for i in ids}
-        for report_id, key, value in self.session.execute(
+        for report_id, key, value in session.execute(
                 select(models.ReportValue.report_id, models.ReportValue.key,
                        models.ReportValue.value).where(models.ReportValue.report_id.in_(ids))):
             values[report_id][key] = parsers.report.number(key, value)
         checks: dict[int, list] = {i: [] for i in ids}
-        for c in self.session.scalars(select(models.CheckFailure)
+        for c in session.scalars(select(models.CheckFailure)
                                       .where(models.CheckFailure.report_id.in_(ids))
                                       .order_by(models.CheckFailure.id)):
             checks[c.report_id].append({"identity": c.identity, "key": c.key, "keys": c.keys,
                                         "lhs": _num(c.lhs), "rhs": _num(c.rhs)})
-        self.session.rollback()  # end the read: nothing here is written
+        out: list[dict] = []
         for group in groups:
             chosen = group[0].report_id
             copies = {"count": group[0].copies,
@@ -295,12 +301,13 @@ class Store:
             wanted = [r.copy_id for r in group] if all_copies else [chosen]
             for report_id in wanted:
                 report, fetch = rows[report_id]
-                out = report_json(report, fetch, values[report_id], checks[report_id])
-                out["copies"] = copies
-                out["copies_disagree"] = bool(group[0].copies_disagree)
+                row = report_json(report, fetch, values[report_id], checks[report_id])
+                row["copies"] = copies
+                row["copies_disagree"] = bool(group[0].copies_disagree)
                 if all_copies:
-                    out["chosen"] = report_id == chosen
-                yield out
+                    row["chosen"] = report_id == chosen
+                out.append(row)
+        return out
 
     def counts(self) -> dict[str, int]:
         def count(model: type) -> int:
