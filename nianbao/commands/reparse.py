@@ -38,6 +38,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_data_options(parser)
     parser.add_argument("--processes", type=int, default=0,
                         help="parser processes (default: one per core; 1: no pool)")
+    parser.add_argument("--batch", type=int, default=BATCH,
+                        help="documents a transaction (default %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     console = Console(stderr=True)
     with open_for_writing(args) as store:
-        summary = reparse(warc_dir, store, processes=args.processes,
+        summary = reparse(warc_dir, store, processes=args.processes, batch=args.batch,
                           progress=not args.no_progress and sys.stderr.isatty(),
                           console=console)
     Console().print(f"reparse with parser {parsers.PARSER_VERSION}: "
