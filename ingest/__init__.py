@@ -100,31 +100,50 @@ class Ingest:
     def save(self, doc: Document, result: parsers.Report | Exception | None) -> Saved:
         """Store one document's outcome: ``result`` is the parse (a report or the exception
         it raised), or None for a payload already read by this parser version."""
-        key = (doc.url, doc.payload_digest)
-        if result is None or (doc.payload_digest and key in self._known):
-            self.store.seen_again(doc.url, doc.payload_digest, doc.fetched_at)
-            saved = Saved(SEEN, self._known.get(key))
-        elif isinstance(result, Exception):
-            message = f"{type(result).__name__}: {result}"
-            self.store.add_error(self.run_id, doc.url, "parse", message,
-                                 once=self.errors_once)
-            saved = Saved(ERROR, fields={"error": message})
-        elif not result.is_report:
-            saved = Saved(NOT_REPORT, fields={"is_report": False})
-        else:
-            report_id = self.store.add_report(
-                result, url=doc.url, fetch_id=self._fetch_id(doc),
-                portal_id=self._portal_id(doc), parser_version=self.version,
-                payload_digest=doc.payload_digest, seen_at=doc.fetched_at)
+        return self.save_many([(doc, result)])[0]
+
+    def save_many(self, items: list[tuple[Document, parsers.Report | Exception | None]]
+                  ) -> list[Saved]:
+        """``save`` for several documents, in one transaction, the new versions written
+        together (one INSERT of many rows per table)."""
+        out: list[Saved | None] = [None] * len(items)
+        versions: list[tuple[int, Document, parsers.Report]] = []
+        for doc, _ in items:
+            # committed on their own: a batch that fails must not take a cached id with it
+            self._portal_id(doc)
+        with self.store.batch():
+            for index, (doc, result) in enumerate(items):
+                key = (doc.url, doc.payload_digest)
+                if result is None or (doc.payload_digest and key in self._known):
+                    self.store.seen_again(doc.url, doc.payload_digest, doc.fetched_at)
+                    out[index] = Saved(SEEN, self._known.get(key))
+                elif isinstance(result, Exception):
+                    message = f"{type(result).__name__}: {result}"
+                    self.store.add_error(self.run_id, doc.url, "parse", message,
+                                         once=self.errors_once)
+                    out[index] = Saved(ERROR, fields={"error": message})
+                elif not result.is_report:
+                    out[index] = Saved(NOT_REPORT, fields={"is_report": False})
+                else:
+                    versions.append((index, doc, result))
+                    if doc.payload_digest:
+                        self._known[key] = 0  # a second copy in this batch is "seen"
+            ids = self.store.add_reports([
+                {"report": result, "url": doc.url, "fetch_id": self._fetch_id(doc),
+                 "portal_id": self._portal_id(doc), "parser_version": self.version,
+                 "payload_digest": doc.payload_digest, "seen_at": doc.fetched_at}
+                for _, doc, result in versions])
+        for (index, doc, result), report_id in zip(versions, ids, strict=True):
             if doc.payload_digest:
-                self._known[key] = report_id
-            saved = Saved(REPORT, report_id, {"is_report": True, "report_id": report_id,
-                                              "agency": result.agency, "year": result.year,
-                                              "status": result.status})
-        self.counts[saved.outcome] += 1
-        if saved.fields is not None and self.metadata is not None:
-            self.metadata(doc, {"parser_version": self.version, **saved.fields})
-        return saved
+                self._known[(doc.url, doc.payload_digest)] = report_id
+            out[index] = Saved(REPORT, report_id, {
+                "is_report": True, "report_id": report_id, "agency": result.agency,
+                "year": result.year, "status": result.status})
+        for (doc, _), saved in zip(items, out, strict=True):
+            self.counts[saved.outcome] += 1
+            if saved.fields is not None and self.metadata is not None:
+                self.metadata(doc, {"parser_version": self.version, **saved.fields})
+        return out
 
     def _portal_id(self, doc: Document) -> int | None:
         if not doc.portal:
@@ -152,23 +171,35 @@ class Ingest:
         """Save every document, ``batch`` at a time, each batch in one transaction; parse in
         ``pool`` (a multiprocessing pool) when given. Killed and run again, it goes on
         where it stopped: what a committed batch stored is known, and not parsed again."""
+        # While the pool parses one batch, this process reads the next and stores the one
+        # before: reading, parsing and storing overlap.
+        pending = None
         for chunk in _batched(docs, batch):
             known = self.known(chunk)
             self._attach_fetches(chunk)
             todo = [d for d in chunk if (d.url, d.payload_digest) not in known]
             jobs = [(d.body, d.content_type, d.name, hints(d)) for d in todo]
             if pool is not None and len(jobs) > 1:
-                results = pool.map(parse_safely, jobs, chunksize=max(1, len(jobs) // 16))
+                results = pool.map_async(parse_safely, jobs,
+                                         chunksize=max(1, len(jobs) // 32))
             else:
                 results = [parse_safely(job) for job in jobs]
-            parsed = dict(zip(map(id, todo), results, strict=True))
-            with self.store.batch():
-                for doc in chunk:
-                    self.save(doc, parsed.get(id(doc)))
-                    doc._body = None  # the batch's bodies go with it
-            if progress is not None:
-                progress(len(chunk))
+            if pending is not None:
+                self._finish(*pending, progress)
+            pending = (chunk, todo, results)
+        if pending is not None:
+            self._finish(*pending, progress)
         return self.counts
+
+    def _finish(self, chunk: list[Document], todo: list[Document], results,
+                progress: Callable[[int], None] | None) -> None:
+        results = results if isinstance(results, list) else results.get()
+        parsed = dict(zip(map(id, todo), results, strict=True))
+        self.save_many([(doc, parsed.get(id(doc))) for doc in chunk])
+        for doc in chunk:
+            doc._body = None  # the batch's bodies go with it
+        if progress is not None:
+            progress(len(chunk))
 
     def _attach_fetches(self, chunk: list[Document]) -> None:
         missing = [d.record_id for d in chunk if d.fetch_id is None and d.record_id]

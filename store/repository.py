@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 import parsers
@@ -18,16 +18,18 @@ from .db import upgrade as upgrade_schema
 
 # Built once: SQLAlchemy then compiles it once and reuses it for every row.
 _INSERT_FETCH = insert(models.Fetch.__table__)
+_INSERT_VALUES = {style: 'INSERT INTO report_value (report_id, "key", value, raw, status) '
+                  f"VALUES ({', '.join([mark] * 5)})"
+                  for style, mark in (("qmark", "?"), ("format", "%s"), ("pyformat", "%s"),
+                                      )}
 
 
 def values_digest(cells: Iterable[tuple[str, float | None]]) -> str:
     """A digest of a report's numbers: (key, value) pairs, blanks left out. Copies of one
     report whose digests differ disagree on some value. (0003_ingest holds a frozen copy of
     this rule for the rows it fills in.)"""
-    digest = hashlib.sha1()
-    for key, value in sorted((k, float(v)) for k, v in cells if v is not None):
-        digest.update(f"{key}={value!r}\n".encode())
-    return digest.hexdigest()
+    numbers = sorted((k, float(v)) for k, v in cells if v is not None)
+    return hashlib.sha1("".join(f"{k}={v!r}\n" for k, v in numbers).encode()).hexdigest()
 
 
 class Store:
@@ -198,48 +200,87 @@ class Store:
                        | (models.Report.last_seen_at < when))
                 .values(last_seen_at=when))
 
+    def add_reports(self, versions: list[dict]) -> list[int]:
+        """New versions, each a dict of ``add_report``'s arguments, written together: one
+        multi-row INSERT per table (executemany), the ids back in order."""
+        if not versions:
+            return []
+        now = models.utcnow()
+        # every version of one payload carries the time it was last fetched: the newest
+        # of what is stored and what is added
+        payloads = {(v["url"], v["payload_digest"]) for v in versions
+                    if v.get("url") and v.get("payload_digest")}
+        newest: dict[tuple[str, str], datetime] = {}
+        for v in versions:
+            key = (v.get("url"), v.get("payload_digest"))
+            if key in payloads:
+                seen = v.get("seen_at") or now
+                newest[key] = max(newest.get(key, seen), seen)
+        if payloads:
+            urls = sorted({u for u, _ in payloads})
+            for start in range(0, len(urls), 500):
+                for url, digest, seen in self.session.execute(
+                        select(models.Report.url, models.Report.payload_digest,
+                               func.max(models.Report.last_seen_at))
+                        .where(models.Report.url.in_(urls[start:start + 500]))
+                        .group_by(models.Report.url, models.Report.payload_digest)):
+                    if (url, digest) in newest and seen is not None:
+                        newest[(url, digest)] = max(newest[(url, digest)], seen)
+        rows = []
+        for v in versions:
+            report: parsers.Report = v["report"]
+            rows.append({
+                "fetch_id": v.get("fetch_id"), "portal_id": v.get("portal_id"),
+                "url": v.get("url"), "title": report.title, "agency": report.agency,
+                "province": report.province, "city": report.city,
+                "district": report.district, "division_code": report.division_code,
+                "year": report.year, "published": report.published, "format": report.format,
+                "status": report.status, "document_type": report.document_type,
+                "encoding": report.encoding, "encoding_source": report.encoding_source,
+                "parser_version": v["parser_version"], "notes": report.notes,
+                "created_at": now, "payload_digest": v.get("payload_digest"),
+                "last_seen_at": newest.get((v.get("url"), v.get("payload_digest")),
+                                           v.get("seen_at") or now),
+                "values_digest": values_digest((k, c.value) for k, c in report.cells.items()),
+            })
+        table = models.Report.__table__
+        with self._writing():
+            connection = self.session.connection()
+            ids = [row[0] for row in connection.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+            cells = [(i, k, c.value, c.raw, c.status)
+                     for i, v in zip(ids, versions, strict=True)
+                     for k, c in v["report"].cells.items()]
+            if cells:
+                # the DBAPI's executemany with plain tuples: a national reparse writes
+                # tens of millions of cells, and SQLAlchemy's per-row parameter handling
+                # cost three times the INSERT itself (bench/archive.py)
+                connection.exec_driver_sql(_INSERT_VALUES[connection.dialect.paramstyle],
+                                           cells)
+            failures = [{"report_id": i, "identity": f.identity, "key": f.key,
+                         "keys": list(f.keys), "lhs": f.lhs, "rhs": f.rhs}
+                        for i, v in zip(ids, versions, strict=True)
+                        for f in v["report"].checks_failed]
+            if failures:
+                connection.execute(insert(models.CheckFailure.__table__), failures)
+            moved = [{"u": u, "d": d, "t": t} for (u, d), t in newest.items()]
+            if moved:
+                connection.execute(
+                    update(table).where(table.c.url == bindparam("u"),
+                                        table.c.payload_digest == bindparam("d"),
+                                        table.c.last_seen_at < bindparam("t"))
+                    .values(last_seen_at=bindparam("t")), moved)
+        return ids
+
     def add_report(self, report: parsers.Report, *, url: str | None, fetch_id: int | None,
                    portal_id: int | None, parser_version: str,
                    payload_digest: str | None = None,
                    seen_at: datetime | None = None) -> int:
         """A new version: the report as ``parser_version`` read it from a payload."""
-        seen_at = seen_at or models.utcnow()
-        row = models.Report(
-            fetch_id=fetch_id, portal_id=portal_id, url=url, title=report.title,
-            agency=report.agency, province=report.province, city=report.city,
-            district=report.district, division_code=report.division_code, year=report.year,
-            published=report.published, format=report.format, status=report.status,
-            document_type=report.document_type, encoding=report.encoding,
-            encoding_source=report.encoding_source, parser_version=parser_version,
-            notes=report.notes, payload_digest=payload_digest, last_seen_at=seen_at,
-            values_digest=values_digest((k, c.value) for k, c in report.cells.items()),
-        )
-        # The cells and failed checks go in as two bulk INSERTs rather than through the
-        # unit of work (~200 objects a report): 12 ms a report through the ORM, measured.
-        with self._writing():
-            self.session.add(row)
-            self.session.flush()  # the report's id, which its cells refer to
-            if report.cells:
-                self.session.execute(insert(models.ReportValue), [
-                    {"report_id": row.id, "key": k, "value": c.value, "raw": c.raw,
-                     "status": c.status} for k, c in report.cells.items()])
-            if report.checks_failed:
-                self.session.execute(insert(models.CheckFailure), [
-                    {"report_id": row.id, "identity": f.identity, "key": f.key,
-                     "keys": list(f.keys), "lhs": f.lhs, "rhs": f.rhs}
-                    for f in report.checks_failed])
-            if url and payload_digest:
-                # every version of one payload carries the time it was last fetched
-                newest = self.session.scalar(
-                    select(func.max(models.Report.last_seen_at))
-                    .where(models.Report.url == url,
-                           models.Report.payload_digest == payload_digest))
-                self.session.execute(
-                    update(models.Report)
-                    .where(models.Report.url == url,
-                           models.Report.payload_digest == payload_digest)
-                    .values(last_seen_at=newest))
-        return row.id
+        return self.add_reports([{
+            "report": report, "url": url, "fetch_id": fetch_id, "portal_id": portal_id,
+            "parser_version": parser_version, "payload_digest": payload_digest,
+            "seen_at": seen_at}])[0]
 
     # -- reading -----------------------------------------------------------------------
 

@@ -230,9 +230,9 @@ def _state(data) -> tuple[list, list, dict]:
 
     out = data / "export.jsonl"
     assert main(["export", "--data-dir", str(data), "--all-copies", "--out", str(out)]) == 0
-    copies = sorted((json.dumps({k: v for k, v in json.loads(line).items()
+    copies = sorted(json.dumps({k: v for k, v in json.loads(line).items()
                                  if k != "parser_version"}, sort_keys=True)
-                     for line in out.read_text(encoding="utf-8").splitlines()))
+                     for line in out.read_text(encoding="utf-8").splitlines())
     with sqlite3.connect(data / "nianbao.sqlite") as db:
         changes = db.execute("SELECT * FROM report_change ORDER BY id").fetchall()
         rows = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]

@@ -61,9 +61,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def reparse(warc_dir: Path, store: Store, *, processes: int = 0, progress: bool = False,
-            console: Console | None = None, batch: int = BATCH) -> Counter:
+def start_pool(processes: int):
+    """The parser processes (None for one): spawned, a clean interpreter each, whatever
+    threads this process has."""
     processes = processes or os.cpu_count() or 1
+    return multiprocessing.get_context("spawn").Pool(processes) if processes > 1 else None
+
+
+def reparse(warc_dir: Path, store: Store, *, processes: int = 0, progress: bool = False,
+            console: Console | None = None, batch: int = BATCH, pool=None) -> Counter:
+    """Every document of the archive through ingest; ``pool`` (start_pool) is used and
+    left running when given, else one is started and stopped here."""
     run_id = store.start_run("reparse")
     files = warc_files(warc_dir)
     ingest = Ingest(store, run_id=run_id)
@@ -71,10 +79,9 @@ def reparse(warc_dir: Path, store: Store, *, processes: int = 0, progress: bool 
                    TextColumn("{task.fields[versions]} new versions, "
                               "{task.fields[errors]} errors"),
                    TimeElapsedColumn(), console=console, disable=not progress)
-    pool = None
-    if processes > 1:
-        # spawn: a clean interpreter per worker, whatever threads this process has
-        pool = multiprocessing.get_context("spawn").Pool(processes)
+    own_pool = pool is None
+    if own_pool:
+        pool = start_pool(processes)
     try:
         with bar:
             task = bar.add_task("reparse", total=None, versions=0, errors=0)
@@ -86,7 +93,7 @@ def reparse(warc_dir: Path, store: Store, *, processes: int = 0, progress: bool 
             counts = ingest.run(documents(files, warc_dir, full_index(warc_dir)), pool=pool,
                                 batch=batch, progress=advance)
     finally:
-        if pool is not None:
+        if own_pool and pool is not None:
             pool.close()
             pool.join()
     counts["documents"] = sum(counts[k] for k in ("report", "seen", "not-report", "error"))

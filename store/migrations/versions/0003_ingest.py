@@ -29,10 +29,8 @@ OLD_VIEWS = ("agency_coverage", "report_completeness", "agency_yoy", "refusal_re
 def values_digest(cells) -> str:
     """The digest of a report's numbers: (key, value) pairs, blanks left out. The same rule
     as store.repository.values_digest, frozen here."""
-    digest = hashlib.sha1()
-    for key, value in sorted((k, float(v)) for k, v in cells if v is not None):
-        digest.update(f"{key}={value!r}\n".encode())
-    return digest.hexdigest()
+    numbers = sorted((k, float(v)) for k, v in cells if v is not None)
+    return hashlib.sha1("".join(f"{k}={v!r}\n" for k, v in numbers).encode()).hexdigest()
 
 
 def upgrade() -> None:
