@@ -202,7 +202,9 @@ class Store:
 
     def add_reports(self, versions: list[dict]) -> list[int]:
         """New versions, each a dict of ``add_report``'s arguments, written together: one
-        multi-row INSERT per table (executemany), the ids back in order."""
+        multi-row INSERT per table (executemany), the ids back in order. A version may
+        bring its cells as rows (``cells``: (key, value, raw, status) tuples) and its
+        ``values_digest`` ready-made (ingest's workers do both)."""
         if not versions:
             return []
         now = models.utcnow()
@@ -241,16 +243,18 @@ class Store:
                 "created_at": now, "payload_digest": v.get("payload_digest"),
                 "last_seen_at": newest.get((v.get("url"), v.get("payload_digest")),
                                            v.get("seen_at") or now),
-                "values_digest": values_digest((k, c.value) for k, c in report.cells.items()),
+                "values_digest": v.get("values_digest") or values_digest(
+                    (k, c.value) for k, c in report.cells.items()),
             })
         table = models.Report.__table__
         with self._writing():
             connection = self.session.connection()
             ids = [row[0] for row in connection.execute(
                 insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
-            cells = [(i, k, c.value, c.raw, c.status)
-                     for i, v in zip(ids, versions, strict=True)
-                     for k, c in v["report"].cells.items()]
+            cells = [(i, *cell) for i, v in zip(ids, versions, strict=True)
+                     for cell in (v.get("cells") or [
+                         (k, c.value, c.raw, c.status)
+                         for k, c in v["report"].cells.items()])]
             if cells:
                 # the DBAPI's executemany with plain tuples: a national reparse writes
                 # tens of millions of cells, and SQLAlchemy's per-row parameter handling

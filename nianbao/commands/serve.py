@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from store import Store
 
 from .. import queries
-from .common import add_data_options, read_url
+from .common import add_data_options, db_url, read_url
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -48,13 +48,14 @@ def datasette_command(db_path: Path, metadata_path: Path, host: str, port: int,
 def run(args: argparse.Namespace) -> int:
     from .. import datasette_metadata
 
-    url = read_url(args)  # reads only: never made, never migrated (exit 2 if it needs to be)
+    url = db_url(args, create=False)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         print("nianbao: error: nianbao serve browses a SQLite database (Datasette); for "
               f"{parsed.get_backend_name()} use `nianbao query` and `nianbao sql`, or "
               "`nianbao export` to a file", file=sys.stderr)
         return 2
+    read_url(args)  # reads only: never made, never migrated (exit 2 if it needs to be)
     db_path = Path(parsed.database).resolve()
 
     charts_dir, chart_urls = None, []
