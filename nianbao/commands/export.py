@@ -23,8 +23,8 @@ from parsers.schema import load_schema
 from .common import add_data_options, open_for_reading
 
 META_COLUMNS = ["agency", "province", "city", "district", "division_code", "year", "format",
-                "title", "url", "published", "status", "parser_version"]
-COPY_COLUMNS = ["copies", "copies_urls", "copies_disagree"]
+                "title", "url", "published", "parser_version"]
+COPY_COLUMNS = ["status", "copies", "copies_urls", "copies_disagree"]
 SOURCE_COLUMNS = ["warc_file", "warc_offset", "warc_record_id", "fetched_at"]
 
 
@@ -55,16 +55,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def columns(all_copies: bool = False) -> list[str]:
-    """The CSV and Parquet columns: metadata, copies, source, a column per canonical key."""
-    return (META_COLUMNS + COPY_COLUMNS + (["chosen"] if all_copies else [])
-            + SOURCE_COLUMNS + list(load_schema().keys) + ["checks_failed"])
+    """The CSV and Parquet columns: metadata, a column per canonical key, the failed checks,
+    then (added later, so after the columns scripts already count on) status, copies and
+    source."""
+    return (META_COLUMNS + list(load_schema().keys) + ["checks_failed"] + COPY_COLUMNS
+            + (["chosen"] if all_copies else []) + SOURCE_COLUMNS)
 
 
 def flat(row: dict, keys: list[str]) -> dict:
     """A report as one wide row (CSV, Parquet)."""
     source = row.get("source") or {}
     out = {m: row.get(m) for m in META_COLUMNS}
-    out.update(copies=row["copies"]["count"], copies_urls=" ".join(row["copies"]["urls"]),
+    out.update(status=row.get("status"), copies=row["copies"]["count"],
+               copies_urls=" ".join(row["copies"]["urls"]),
                copies_disagree=row["copies_disagree"])
     if "chosen" in row:
         out["chosen"] = row["chosen"]

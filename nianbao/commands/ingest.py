@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         total = sum(counts.values()) + unreadable
         store.finish_run(run_id, "completed", documents=total, reports=counts["report"],
                          errors=counts["error"] + unreadable)
-    Console().print(f"ingest with parser {parsers.PARSER_VERSION}: {total} files: "
+    Console().print(f"ingest with parser {parsers.PARSER_VERSION}: {total} "
+                    f"file{'' if total == 1 else 's'}: "
                     f"{counts['report']} reports, {counts['seen']} already stored, "
                     f"{counts['not-report']} not reports, "
                     f"{counts['error'] + unreadable} errors")
