@@ -177,7 +177,7 @@ def bench_reparse(count: int, processes: int) -> tuple[int, float, int, float]:
         start = time.perf_counter()
         pool = start_pool(processes)
         if pool is not None:
-            pool.map(abs, range(processes))  # every worker up
+            pool.map(abs, range(processes * 4))  # every worker up (and warmed up)
         print(f"  parser pool of {processes} started in {time.perf_counter() - start:.2f} s "
               "(paid once a reparse; not in the rate below)")
         try:

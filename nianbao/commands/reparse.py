@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import parsers
 from archive.documents import documents
 from archive.reader import full_index, warc_files
-from ingest import Ingest
+from ingest import Ingest, warm_up
 from store import Store
 
 from .common import add_data_options, open_for_writing
@@ -65,7 +65,9 @@ def start_pool(processes: int):
     """The parser processes (None for one): spawned, a clean interpreter each, whatever
     threads this process has."""
     processes = processes or os.cpu_count() or 1
-    return multiprocessing.get_context("spawn").Pool(processes) if processes > 1 else None
+    if processes <= 1:
+        return None
+    return multiprocessing.get_context("spawn").Pool(processes, initializer=warm_up)
 
 
 def reparse(warc_dir: Path, store: Store, *, processes: int = 0, progress: bool = False,
