@@ -403,17 +403,21 @@ class WarcFileWriter:
 
     def write_resource(self, url: str, body: bytes, content_type: str, *,
                        refers_to: str | None = None, concurrent_to: str | None = None,
-                       fetched_at: datetime | None = None) -> RecordLocation:
-        """A record of something nianbao made rather than received (a rendered DOM)."""
+                       fetched_at: datetime | None = None,
+                       extra_headers: dict[str, str] | None = None) -> RecordLocation:
+        """A record of something nianbao made or read rather than received (a rendered
+        DOM, a local file: ``extra_headers`` then say where it came from)."""
         with self._unit():
             return self._write_resource(url, body, content_type, refers_to=refers_to,
-                                        concurrent_to=concurrent_to, fetched_at=fetched_at)
+                                        concurrent_to=concurrent_to, fetched_at=fetched_at,
+                                        extra_headers=extra_headers)
 
     def _write_resource(self, url: str, body: bytes, content_type: str, *,
                         refers_to: str | None, concurrent_to: str | None,
-                        fetched_at: datetime | None) -> RecordLocation:
+                        fetched_at: datetime | None,
+                        extra_headers: dict[str, str] | None) -> RecordLocation:
         writer = self._ensure_open()
-        headers = {"WARC-Date": warc_date(fetched_at)}
+        headers = {"WARC-Date": warc_date(fetched_at), **(extra_headers or {})}
         if refers_to:
             headers["WARC-Refers-To"] = refers_to
         if concurrent_to:

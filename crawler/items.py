@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass
@@ -19,6 +20,25 @@ class DocumentItem:
     referer: str | None = None
     agency_hint: str | None = None
     frontier_key: str | None = None  # settled in the frontier once the item is stored
+    #: the fetch row of the record the body was archived in (``request.meta["fetch"]``, set
+    #: when the record is written): it travels with the document to the database
+    fetch: Fetched | None = None
+
+
+@dataclass
+class Fetched:
+    """A fetch row as written: its id, and what ingest needs to know of the record."""
+
+    fetch_id: int
+    record_id: str
+    warc_file: str
+    offset: int
+    length: int
+    record_type: str
+    payload_digest: str | None
+    refers_to: str | None
+    status: int | None
+    fetched_at: datetime | None  # naive UTC
 
 
 @dataclass

@@ -230,10 +230,10 @@ class ReportSpider(scrapy.Spider):
             yield FailureItem(portal=portal.name, url=response.url, stage="fetch",
                               message=f"HTTP {response.status}", frontier_key=key)
             return
-        document = None
-        if kind in (LinkKind.REPORT, LinkKind.ATTACHMENT) or not isinstance(response,
-                                                                           TextResponse):
-            document = self._document(portal, response)
+        # ingest (issue 14): every fetched document is offered to the parser, whose reading
+        # of the content decides whether it is a report; the link's words only count it.
+        document = self._document(portal, response, counted=kind in (
+            LinkKind.REPORT, LinkKind.ATTACHMENT) or not isinstance(response, TextResponse))
         if not isinstance(response, TextResponse) or is_attachment(response.url):
             if document is not None:
                 yield document
@@ -290,16 +290,19 @@ class ReportSpider(scrapy.Spider):
         return self._build(portal, request.url, response.meta.get("frontier_key"), meta,
                            render=True)
 
-    def _document(self, portal: Portal, response: Response) -> DocumentItem:
+    def _document(self, portal: Portal, response: Response, *,
+                  counted: bool = True) -> DocumentItem:
         record = response.meta.get("warc_record")
         content_type = response.headers.get(b"Content-Type")
-        self.crawler.stats.inc_value(f"nianbao/documents/{portal.name}")
+        if counted:
+            self.crawler.stats.inc_value(f"nianbao/documents/{portal.name}")
         return DocumentItem(
             portal=portal.name, url=response.url, status=response.status,
             content_type=content_type.decode("latin-1") if content_type else None,
             body=response.body, warc_record_id=record.record_id if record else None,
             link_text=response.meta.get("link_text"), referer=response.meta.get("referer"),
             agency_hint=portal.agency, frontier_key=response.meta.get("frontier_key"),
+            fetch=response.meta.get("fetch"),
         )
 
     def failed(self, failure: Failure) -> Iterator[FailureItem]:

@@ -74,7 +74,8 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     if not distributed:  # another live crawl of these portals here is not a killed one
         claim_frontier(Path(data_dir) / "frontier.sqlite", [p.name for p in portals])
     retry_seconds = float(os.environ.get("NIANBAO_DB_RETRY_SECONDS", DB_RETRY_SECONDS))
-    with RetryingStore(Store(db_url), seconds=retry_seconds) as store:
+    # a command that writes brings the schema up to date
+    with RetryingStore(Store(db_url, upgrade=True), seconds=retry_seconds) as store:
         run_id = store.start_run(command)
         portal_ids = {p.name: store.portal_id(p.name, list(p.start_urls), list(p.allowed_hosts),
                                               p.agency) for p in portals}

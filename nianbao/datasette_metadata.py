@@ -49,10 +49,16 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "crawl_run": ("每次抓取运行 / every crawl run", {}),
     "portal": ("门户网站配置 / configured portals", {}),
     "error": ("抓取中的问题 / problems met while crawling (the crawl went on)", {}),
-    "latest_report": ("每份报告一行：每个网址的最新解析，同一机关同一年度只取一份 / one row per "
-                      "report: the newest parse of each URL, one copy per agency and year (the "
-                      "latest published); all views below count only these", {
+    "report_version": ("每次解析一行 / every parse kept: one parser version's reading of one "
+                       "payload of one document (docs/ingest.md)", {}),
+    "report_copy": ("每个网址一行：其当前版本 / one row per document (URL), at its current "
+                    "version: the payload fetched last, read by the newest parse", {}),
+    "latest_report": ("每份报告一行：同一机关同一年度只取一份 / one row per report (agency + "
+                      "year), from the copy docs/ingest.md's rule picks; all views below count "
+                      "only these", {
                           "copies": "发布网址数 / URLs carrying this report",
+                          "copies_disagree": "各份数值是否不同 / 1 when the copies' values "
+                                             "differ",
                           "agency_type": "机关类型 / agency type from its name (人社局, 民政局 …)",
                           "checks_failed": "未通过等式数 / number of failed identities",
                       }),

@@ -24,7 +24,7 @@ BATCH_ROWS = 1024
 META_TYPES = {
     "year": "int", "published": "date", "fetched_at": "timestamp", "warc_offset": "int",
     "warc_length": "int", "copies": "int", "report_id": "int", "checks_failed_count": "int",
-    "crawl_run_id": "int",
+    "crawl_run_id": "int", "copies_disagree": "bool", "chosen": "bool",
 }
 
 
@@ -46,7 +46,8 @@ def arrow_type(kind: str):
     import pyarrow as pa
 
     return {"int": pa.int64(), "float": pa.float64(), "date": pa.date32(),
-            "timestamp": pa.timestamp("s", tz="UTC"), "string": pa.string()}[kind]
+            "timestamp": pa.timestamp("s", tz="UTC"), "bool": pa.bool_(),
+            "string": pa.string()}[kind]
 
 
 class _Converter:
@@ -75,6 +76,8 @@ class _Converter:
             return int(number)
         if kind == "float":
             return float(value)
+        if kind == "bool":
+            return bool(value)
         if kind == "date":
             return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
         if kind == "timestamp":

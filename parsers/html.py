@@ -32,6 +32,10 @@ def read_html(body: bytes, http_charset: str | None = None) -> Document:
     text, encoding, source = decode(body, http_charset)
     # Plain lxml elements (etree.HTML): lxml.html's element classes cost a lookup for every
     # node, more than the parse itself, and nothing here needs them.
+    if text.lstrip("\ufeff \t\r\n").startswith("<?xml"):
+        # an XML declaration (a CMS's data proxy answering XML) names an encoding the text,
+        # already decoded, no longer has: lxml refuses such a string
+        text = text[text.find("?>") + 2:] if "?>" in text else text
     root = etree.HTML(text or "<html></html>", _PARSER)
     if root is None:
         root = etree.HTML("<html></html>", _PARSER)

@@ -160,21 +160,29 @@ def _current_state(session: Session, portal_id: int) -> dict[Identity, _Current]
 
 def _observed(session: Session, run_ids: list[int],
               portal_id: int) -> dict[Identity, list[Report]]:
-    """The reports a run (or runs) of a portal fetched: the newest parse of each document."""
+    """The reports a run (or runs) of a portal fetched: of each document, the newest parse
+    of the payload the run fetched."""
+    # A payload fetched again unchanged adds no version (ingest): the run saw every version
+    # of a payload its fetch rows name (URL and digest), whichever run stored it.
+    fetched = (select(Report.id).join(Fetch, and_(Fetch.url == Report.url,
+                                                  Fetch.payload_digest == Report.payload_digest))
+               .where(Fetch.crawl_run_id.in_(run_ids)))
     # A resumed crawl stores the document that was in flight when its predecessor stopped
     # from the archived response, i.e. against the earlier run's fetch: reports stored
     # while the run went on count as seen by it too.
     during = [and_(Report.created_at >= run.started_at, Report.created_at <= run.finished_at)
               for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)))
               if run.finished_at is not None]
+    own = select(Fetch.id).where(Fetch.crawl_run_id.in_(run_ids))
     rows = session.scalars(
-        select(Report).join(Fetch, Report.fetch_id == Fetch.id)
-        .where(or_(Fetch.crawl_run_id.in_(run_ids), *during), Report.portal_id == portal_id)
+        select(Report)
+        .where(or_(Report.id.in_(fetched), Report.fetch_id.in_(own), *during),
+               Report.portal_id == portal_id)
         .options(selectinload(Report.values), selectinload(Report.fetch))
         .order_by(Report.id))
-    newest: dict[int, Report] = {}
+    newest: dict = {}
     for report in rows:
-        newest[report.fetch_id] = report
+        newest[report.url or report.id] = report
     seen: dict[Identity, list[Report]] = defaultdict(list)
     for report in newest.values():
         if report.agency and report.year is not None:
@@ -209,10 +217,16 @@ def _representative(reports: list[Report], previous_url: str | None) -> Report:
 
 
 def _newest_parse(session: Session, report: Report | None) -> Report | None:
-    """A version compared at the newest parser version its document was read with."""
-    if report is None or report.fetch_id is None:
+    """A version compared at the newest parser version its payload was read with."""
+    if report is None:
         return report
-    return session.scalars(select(Report).where(Report.fetch_id == report.fetch_id)
+    if report.url and report.payload_digest:
+        same = and_(Report.url == report.url, Report.payload_digest == report.payload_digest)
+    elif report.fetch_id is not None:
+        same = Report.fetch_id == report.fetch_id
+    else:
+        return report
+    return session.scalars(select(Report).where(same)
                            .options(selectinload(Report.values), selectinload(Report.fetch))
                            .order_by(Report.id.desc()).limit(1)).first()
 
@@ -227,8 +241,8 @@ def value_diff(old: Report, new: Report) -> dict[str, list]:
 
 
 def _bytes_differ(old: Report, new: Report) -> bool:
-    a = old.fetch.payload_digest if old.fetch else None
-    b = new.fetch.payload_digest if new.fetch else None
+    a = old.payload_digest or (old.fetch.payload_digest if old.fetch else None)
+    b = new.payload_digest or (new.fetch.payload_digest if new.fetch else None)
     return a is not None and b is not None and a != b
 
 

@@ -198,7 +198,8 @@ def crawl_job(portal: str, argv: list[str], db_url: str, state_dir: str,
     state = Path(state_dir)
     (state / "locks").mkdir(parents=True, exist_ok=True)
     (state / "logs").mkdir(parents=True, exist_ok=True)
-    with Store(db_url) as store, open(state / "locks" / f"{_safe(portal)}.lock", "w") as lock:
+    with Store(db_url, upgrade=True) as store, \
+            open(state / "locks" / f"{_safe(portal)}.lock", "w") as lock:
         session = store.session
         record = ScheduleRun(portal=portal, trigger=trigger)
         session.add(record)

@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -78,10 +79,17 @@ class Fetch(Base):
 
 
 class Report(Base):
-    """A report as one parser version read it from one fetched document."""
+    """One version of a report: a parser version's reading of one document's payload.
+
+    A document (a copy of the report, at its URL) fetched again with the same payload (the
+    same digest: a revisit or a 304) and read by the same parser version is not stored again:
+    its ``last_seen_at`` moves on. What a report is (agency + year), which copy is current and
+    which version counts are defined once, in the views (store/views.py, 0003_ingest).
+    """
 
     __tablename__ = "report"
-    __table_args__ = (UniqueConstraint("fetch_id", "parser_version"),)
+    __table_args__ = (UniqueConstraint("fetch_id", "parser_version"),
+                      Index("ix_report_document", "url", "payload_digest", "parser_version"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fetch_id: Mapped[int | None] = mapped_column(ForeignKey("fetch.id"), index=True)
@@ -106,6 +114,12 @@ class Report(Base):
     parser_version: Mapped[str] = mapped_column(String(20))
     notes: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # ingest (0003_ingest): the payload this version was read from, when that payload was
+    # last fetched (every version of one payload carries the same time), and a digest of
+    # the values (copies of one report whose digests differ disagree)
+    payload_digest: Mapped[str | None] = mapped_column(String(100))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    values_digest: Mapped[str | None] = mapped_column(String(40))
 
     fetch: Mapped[Fetch | None] = relationship()
     values: Mapped[list[ReportValue]] = relationship(back_populates="report",

@@ -1,20 +1,26 @@
-"""Derived views: the rows and rates people compute from the reports, in SQL both SQLite and
-PostgreSQL accept.
+"""Derived views: what a report, a copy and a version are, and the rows and rates people
+compute from them, in SQL both SQLite and PostgreSQL accept. Defined here ONCE; export,
+query, `sql`, serve, changes and the charts all read them.
 
-Every view counts only the newest parse of each document (by URL), as `export` does, and
-only one copy of a report published at several URLs (one per agency and year; see
-``latest_report``). The views are created by migrations (``0002_views``), never by the
-models: they are read-only derivations, so ``tests/test_store.py`` still compares the
-tables with the models.
+- ``report_version``: every parse kept (one parser version's reading of one payload).
+- ``report_copy``: each document (URL) once, at its current version: the payload fetched
+  last, read by the newest parse.
+- ``latest_report``: each report (agency + year) once, from the copy the rule in
+  ``view_sql`` picks, with how many copies there are and whether their values disagree.
+
+This module is where the SQL is written; a migration freezes it (``0003_ingest`` holds the
+SQL as text and never imports this module), and ``tests/test_migrations.py`` fails when the
+two differ: changing a view means a new migration with the new SQL
+(``python -m tools.freeze_views``).
 
 A share or rate whose denominator is 0 or missing is NULL, never 0: a report with no
 applications has no granted share. Blank cells count as 0 in numerators and sums (many
 reports leave zeros blank), as the accounting checks do; a NULL total stays NULL.
 
 A later migration that rebuilds ``report``, ``report_value`` or ``check_failure`` (Alembic
-batch mode on SQLite copies the table and renames it) must call ``drop_views`` first and
-``create_views`` after: SQLite refuses to rename a table under a view that names it. Adding
-a column (``op.add_column``) needs nothing. A schema that gains keys needs a migration that
+batch mode on SQLite copies the table and renames it) must drop the views first and create
+them after: SQLite refuses to rename a table under a view that names it. Adding a column
+(``op.add_column``) needs nothing. A schema that gains keys needs a migration that
 re-creates the views, so ``report_wide`` has the new columns.
 """
 
@@ -95,9 +101,9 @@ TABLES = ("active", "applications", "appeals")
 
 META = ("agency", "agency_type", "province", "city", "district", "division_code", "year",
         "format", "title", "url", "published", "parser_version", "portal_id", "fetch_id",
-        "copies")
-VIEWS = ("latest_report", "report_wide", "report_rates", "refusal_reasons", "agency_yoy",
-         "report_completeness", "agency_coverage")
+        "copies", "copies_disagree", "status")
+VIEWS = ("report_version", "report_copy", "latest_report", "report_wide", "report_rates",
+         "refusal_reasons", "agency_yoy", "report_completeness", "agency_coverage")
 
 
 def q(name: str) -> str:
@@ -146,33 +152,62 @@ def _outcome_sum(outcome: str, alias: str = "") -> str:
     return " + ".join(_z(alias + q(f"applications.{outcome}.{r}.total")) for r in rows)
 
 
+def identity_sql(alias: str = "") -> str:
+    """What a report is: an agency's statistics year. A document whose agency or year is
+    unknown is a report of its own."""
+    a = alias
+    return (f"CASE WHEN {a}agency IS NULL OR {a}year IS NULL "
+            f"THEN 'id:' || CAST({a}id AS VARCHAR(20)) "
+            f"ELSE {a}agency || '|' || CAST({a}year AS VARCHAR(10)) END")
+
+
 def view_sql(keys: Sequence[str]) -> list[tuple[str, str]]:
     """(name, SELECT) for each view, in creation order; `keys` become report_wide's columns."""
-    # Step 1: the newest parse of each document (by URL), as `export` shows.
-    # Step 2: one report per agency and year. The same report is often published at several
-    # URLs (the district portal and the bureau's site); summing them would count it twice.
-    # The most recently published copy is kept (then the newest parse); `copies` says how
-    # many URLs carry it. A report whose agency or year is unknown stands alone.
-    columns = ("id, agency, province, city, district, division_code, year, format, title, "
-               "url, published, parser_version, portal_id, fetch_id")
-    per_url = ("SELECT " + columns + ", ROW_NUMBER() OVER (PARTITION BY "
-               "COALESCE(url, CAST(id AS VARCHAR(20))) ORDER BY id DESC) AS url_rank "
+    # Versions: every row of `report` is one parser version's reading of one payload of one
+    # document. Copies: each document (URL) counts with its current version: the payload
+    # fetched last, read by the newest parse. Reports: one per agency and year; of its
+    # copies the row is taken from (1) one the parser read in full ("parsed"), then (2) the
+    # one with the fewest failed checks, (3) the latest published, (4) the latest seen,
+    # (5) the newest parse. `copies` counts the URLs; `copies_disagree` is 1 when their
+    # values differ (values_digest).
+    versions = (
+        f"SELECT r.id AS report_id, {identity_sql('r.')} AS identity, r.url, r.portal_id, "
+        "r.fetch_id, r.payload_digest, r.parser_version, r.created_at AS parsed_at, "
+        "COALESCE(r.last_seen_at, r.created_at) AS last_seen_at, r.agency, r.year "
+        "FROM report r"
+    )
+    copy_columns = ("id, agency, province, city, district, division_code, year, format, "
+                    "title, url, published, parser_version, portal_id, fetch_id, status, "
+                    "payload_digest, values_digest, created_at, last_seen_at")
+    per_url = (f"SELECT {copy_columns}, ROW_NUMBER() OVER (PARTITION BY "
+               "COALESCE(url, 'id:' || CAST(id AS VARCHAR(20))) "
+               "ORDER BY COALESCE(last_seen_at, created_at) DESC, id DESC) AS version_rank "
                "FROM report")
-    same_report = ("CASE WHEN agency IS NULL OR year IS NULL "
-                   "THEN 'id:' || CAST(id AS VARCHAR(20)) "
-                   "ELSE agency || '|' || CAST(year AS VARCHAR(10)) END")
-    deduped = ("SELECT " + columns + ", "
-               f"ROW_NUMBER() OVER (PARTITION BY {same_report} "
-               "ORDER BY COALESCE(published, '') DESC, id DESC) AS copy_rank, "
-               f"COUNT(*) OVER (PARTITION BY {same_report}) AS copies "
-               f"FROM ({per_url}) n WHERE n.url_rank = 1")
+    copies = (
+        f"SELECT r.id AS report_id, {identity_sql('r.')} AS identity, r.url, r.portal_id, "
+        "r.fetch_id, r.payload_digest, r.parser_version, r.created_at AS parsed_at, "
+        "COALESCE(r.last_seen_at, r.created_at) AS last_seen_at, r.agency, r.province, "
+        "r.city, r.district, r.division_code, r.year, r.format, r.title, r.published, "
+        "r.status, r.values_digest, "
+        "(SELECT COUNT(*) FROM check_failure c WHERE c.report_id = r.id) AS checks_failed "
+        f"FROM ({per_url}) r WHERE r.version_rank = 1"
+    )
+    ranked = (
+        "SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.identity ORDER BY "
+        "CASE WHEN c.status = 'parsed' THEN 0 ELSE 1 END, c.checks_failed, "
+        "COALESCE(c.published, '') DESC, c.last_seen_at DESC, c.report_id DESC) AS copy_rank, "
+        "COUNT(*) OVER (PARTITION BY c.identity) AS copies, "
+        "CASE WHEN MIN(COALESCE(c.values_digest, '')) OVER (PARTITION BY c.identity) "
+        "<> MAX(COALESCE(c.values_digest, '')) OVER (PARTITION BY c.identity) "
+        "THEN 1 ELSE 0 END AS copies_disagree FROM report_copy c"
+    )
     latest = (
-        "SELECT r.id AS report_id, r.agency, "
+        "SELECT r.report_id, r.identity, r.agency, "
         f"{_agency_type_sql('r.agency')} AS agency_type, "
         "r.province, r.city, r.district, r.division_code, r.year, r.format, r.title, r.url, "
         "r.published, r.parser_version, r.portal_id, r.fetch_id, r.copies, "
-        "(SELECT COUNT(*) FROM check_failure c WHERE c.report_id = r.id) AS checks_failed "
-        f"FROM ({deduped}) r WHERE r.copy_rank = 1"
+        "r.copies_disagree, r.status, r.last_seen_at, r.checks_failed "
+        f"FROM ({ranked}) r WHERE r.copy_rank = 1"
     )
     meta = ", ".join(f"l.{c}" for c in META)
     # A column per key, each a lookup on report_value's primary key (report_id, key): a
@@ -254,7 +289,8 @@ def view_sql(keys: Sequence[str]) -> list[tuple[str, str]]:
         "SUM(CASE WHEN checks_failed > 0 THEN 1 ELSE 0 END) AS reports_failing_checks "
         "FROM latest_report WHERE agency IS NOT NULL AND year IS NOT NULL GROUP BY agency"
     )
-    return [("latest_report", latest), ("report_wide", wide), ("report_rates", rates),
+    return [("report_version", versions), ("report_copy", copies),
+            ("latest_report", latest), ("report_wide", wide), ("report_rates", rates),
             ("refusal_reasons", reasons), ("agency_yoy", yoy),
             ("report_completeness", completeness), ("agency_coverage", coverage)]
 

@@ -73,6 +73,13 @@ class Recrawl:
     first_export: list[dict]
     second_export: list[dict]
     third_export: list[dict]
+    rows: list[dict]  # rows per table after each crawl
+
+
+def row_counts(db_path: Path) -> dict[str, int]:
+    with sqlite3.connect(db_path) as db:
+        return {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("report", "report_value", "check_failure", "fetch")}
 
 
 def files_of(warc_dir: Path) -> set[Path]:
@@ -95,13 +102,14 @@ def recrawl(tmp_path_factory) -> Recrawl:
                 "[[portal]]", 'name = "chunked"', f'start_urls = ["http://{chunked_host}/"]',
                 f'allowed_hosts = ["{chunked_host}"]', 'render = "never"',
                 "requests_per_second = 20.0", ""]), encoding="utf-8")
-            runs, exports, before = [], [], set()
+            runs, exports, before, rows = [], [], set(), []
             for _ in range(3):
                 result = run_nianbao("crawl", "--config", str(config), "--data-dir",
                                      str(data_dir), "--no-progress")
                 assert result.returncode == 0, result.stderr
                 out = run_nianbao("export", "--data-dir", str(data_dir))
                 exports.append([json.loads(line) for line in out.stdout.splitlines()])
+                rows.append(row_counts(data_dir / "nianbao.sqlite"))
                 runs.append(sorted(files_of(warc_dir) - before))
                 before = files_of(warc_dir)
             report_urls = [r.document_url for r in demo.reports]
@@ -109,7 +117,7 @@ def recrawl(tmp_path_factory) -> Recrawl:
         server.shutdown()
         server.server_close()
     return Recrawl(data_dir, warc_dir, runs[0], runs[1], runs[2], report_urls,
-                   f"http://{chunked_host}/", *exports)
+                   f"http://{chunked_host}/", *exports, rows)
 
 
 def all_records(paths):
@@ -161,6 +169,22 @@ def test_a_chunked_gzip_response_is_stored_as_sent_and_replays(recrawl):
     entry = next(e for e in read_index(recrawl.warc_dir)
                  if e.url == recrawl.chunked_url and e.record_type == "response")
     assert read_record(recrawl.warc_dir, entry.filename, entry.offset)[1] == CHUNKED_PAGE
+
+
+def test_a_recrawl_of_unchanged_portals_adds_no_report_version_or_value_row(recrawl):
+    first, second, third = recrawl.rows
+    assert first["report"] == len(recrawl.report_urls)  # one version per document
+    for later in (second, third):
+        assert {t: later[t] for t in ("report", "report_value", "check_failure")} == {
+            t: first[t] for t in ("report", "report_value", "check_failure")}
+        assert later["fetch"] > first["fetch"]  # each fetch is still recorded
+    # the payloads were seen again: their versions say when
+    with sqlite3.connect(recrawl.data_dir / "nianbao.sqlite") as db:
+        seen = db.execute("SELECT MIN(last_seen_at > created_at) FROM report").fetchone()[0]
+    assert seen == 1
+    assert recrawl.first_export == recrawl.second_export or [
+        {k: v for k, v in r.items() if k != "source"} for r in recrawl.first_export] == [
+        {k: v for k, v in r.items() if k != "source"} for r in recrawl.second_export]
 
 
 def test_a_recrawl_of_unchanged_portals_writes_revisits_only(recrawl):
@@ -312,7 +336,7 @@ def test_reparse_rebuilds_every_report_from_the_warc_files_without_network(
 
     assert sorted(map(json.dumps, map(comparable, rebuilt))) == sorted(
         map(json.dumps, map(comparable, recrawl.third_export)))
-    assert len(rebuilt) == len(recrawl.report_urls)
+    assert len(rebuilt) == len(recrawl.third_export) == 5  # one row per report
 
 
 def test_reparse_with_a_new_parser_version_keeps_the_old_rows(recrawl, tmp_path,
@@ -328,12 +352,14 @@ def test_reparse_with_a_new_parser_version_keeps_the_old_rows(recrawl, tmp_path,
     monkeypatch.undo()
     with sqlite3.connect(data_dir / "nianbao.sqlite") as db:
         versions = Counter(v for (v,) in db.execute("SELECT parser_version FROM report"))
-    assert versions[old] == 3 * len(recrawl.report_urls)  # the three crawls' rows, untouched
-    assert versions["99.0.0-test"] == 3 * len(recrawl.report_urls)
+    # one version per document and parser version: three crawls of unchanged pages stored
+    # each once, and the reparse added one beside it
+    assert versions[old] == len(recrawl.report_urls)
+    assert versions["99.0.0-test"] == len(recrawl.report_urls)
     out = run_nianbao("export", "--data-dir", str(data_dir))
     exported = [json.loads(line) for line in out.stdout.splitlines()]
     assert {r["parser_version"] for r in exported} == {"99.0.0-test"}
-    assert len(exported) == len(recrawl.report_urls)
+    assert len(exported) == len(recrawl.third_export)
 
 
 PYWB = ROOT / ".venv-pywb" / "bin" / "wayback"

@@ -188,3 +188,93 @@ def test_a_report_on_two_portals_is_followed_on_each_without_flip_flopping(tmp_p
     assert sorted((c["kind"], c["url"].split("/")[2]) for c in first) == sorted(
         [("new", one.host), ("new", two.host)])
     assert second == first  # the second crawl added nothing to the log
+
+
+# -- reparse over the whole history ---------------------------------------------------------
+
+#: `nianbao reparse` with another parser version, killed with SIGKILL as it is about to save
+#: the KILL_AT-th report it parsed (0: never): a real kill -9 at a known point.
+KILLED_REPARSE = """
+import os, signal, sys
+import ingest, parsers
+parsers.PARSER_VERSION = "9.9.9-test"
+kill_at, saves = int(os.environ["KILL_AT"]), [0]
+save_many = ingest.Ingest.save_many
+def dying_save_many(self, items):
+    for _, result in items:
+        saves[0] += isinstance(result, ingest.Parsed)
+        if kill_at and saves[0] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return save_many(self, items)
+ingest.Ingest.save_many = dying_save_many
+from nianbao.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _reparse(data, kill_at: int = 0, version: str | None = None, batch: int = 1):
+    import os
+    import subprocess
+    import sys
+
+    argv = ["reparse", "--data-dir", str(data), "--no-progress", "--processes", "1",
+            "--batch", str(batch)]
+    if version is None:
+        return run_nianbao(*argv)
+    return subprocess.run([sys.executable, "-c", KILLED_REPARSE, *argv], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "KILL_AT": str(kill_at)})
+
+
+def _state(data) -> tuple[list, list, dict]:
+    """(every copy exported, less its parser version; the change log; rows per table)."""
+    from nianbao.cli import main
+
+    out = data / "export.jsonl"
+    assert main(["export", "--data-dir", str(data), "--all-copies", "--out", str(out)]) == 0
+    copies = sorted(json.dumps({k: v for k, v in json.loads(line).items()
+                                 if k != "parser_version"}, sort_keys=True)
+                     for line in out.read_text(encoding="utf-8").splitlines())
+    with sqlite3.connect(data / "nianbao.sqlite") as db:
+        changes = db.execute("SELECT * FROM report_change ORDER BY id").fetchall()
+        rows = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("report", "report_value", "report_change", "error")}
+        rows["new_versions"] = db.execute("SELECT COUNT(*) FROM report "
+                                          "WHERE parser_version = '9.9.9-test'").fetchone()[0]
+    return copies, changes, rows
+
+
+def test_reparse_after_revisions_and_removals_keeps_every_value_and_change(history,
+                                                                           tmp_path):
+    import shutil
+
+    data = tmp_path / "copy"
+    shutil.copytree(history["data"], data, ignore=shutil.ignore_patterns("schedule"))
+    copies, changes, rows = _state(data)
+    assert len(changes) == sum(map(len, history["changes"].values())) > 5
+
+    # the same parser version: every payload is read already, nothing changes
+    out = _reparse(data)
+    assert out.returncode == 0, out.stderr
+    assert "0 new versions" in out.stdout
+    assert _state(data) == (copies, changes, rows)
+
+    # a new parser version, killed -9 in the middle (a transaction a document), then run
+    # again to the end
+    killed = _reparse(data, kill_at=3, version="9.9.9-test")
+    assert killed.returncode == -9
+    assert _state(data)[2]["new_versions"] == 2  # what was committed is kept
+    finished = _reparse(data, version="9.9.9-test")
+    assert finished.returncode == 0, finished.stderr
+    after = _state(data)
+    assert after[0] == copies  # every value of every copy, as before
+    assert after[1] == changes  # the change log, as before
+    # one new version per version before (every payload read by the new parser once),
+    # nothing deleted
+    assert after[2]["new_versions"] == rows["report"]
+    assert after[2]["report"] == 2 * rows["report"]
+    assert after[2]["report_value"] == 2 * rows["report_value"]
+
+    # a second reparse is the first one again: nothing added
+    again = _reparse(data, version="9.9.9-test", batch=3)
+    assert again.returncode == 0, again.stderr
+    assert _state(data) == after

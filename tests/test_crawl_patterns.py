@@ -37,7 +37,8 @@ def urls(fetches, base: str, record_type: str = "response") -> list[tuple[str, s
 
 
 def test_every_pattern_yields_its_reports(demo_crawl):
-    exported = {r["url"] for r in demo_crawl.export()}
+    # one row per report, listing every URL that carries it (its copies)
+    exported = {url for r in demo_crawl.export() for url in r["copies"]["urls"]}
     by_portal = Counter(r.portal for r in demo_crawl.reports)
     assert set(by_portal) == {"demo-tianjin", "demo-multi", "demo-hanweb", "demo-gkmlpt",
                               "demo-column", "demo-jsonly", "demo-challenge"}

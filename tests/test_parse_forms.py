@@ -181,7 +181,7 @@ def test_status_is_stored(tmp_path):
     spec, rng = make_spec("html", 1)
     body, content_type = render_html(spec, rng)
     parsed = parsers.parse_document(body, content_type=content_type)
-    with Store(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+    with Store(f"sqlite:///{tmp_path / 'db.sqlite'}", upgrade=True) as store:
         for n, report in enumerate((scan, parsed)):
             store.add_report(report, url=f"http://127.0.0.1/{n}", fetch_id=None,
                              portal_id=None, parser_version=parsers.PARSER_VERSION)

@@ -192,7 +192,7 @@ def test_views_count_only_the_newest_parse_and_year_over_year(data_dir, tmp_path
     earlier = parsers.parse_document(text_2023.replace("2023年", "2022年").encode(),
                                      name=case.path.name)
     assert earlier.year == 2022
-    with Store(f"sqlite:///{db}") as store:
+    with Store(f"sqlite:///{db}", upgrade=True) as store:
         url = store.session.execute(text(
             "SELECT url FROM latest_report WHERE agency = :a"), {"a": case.expected["agency"]}
         ).scalar_one()

@@ -68,7 +68,7 @@ def pg_url():
                 pytest.fail("PostgreSQL did not start")
             time.sleep(0.2)
     engine.dispose()
-    with Store(url) as store:
+    with Store(url, upgrade=True) as store:
         for case in seed_cases():
             report = parsers.parse_document(case.path.read_bytes(), name=case.path.name)
             store.add_report(report, url=f"file:{case.path.name}", fetch_id=None,
@@ -80,7 +80,7 @@ def pg_url():
 
 
 def test_views_on_postgresql(pg_url):
-    with Store(pg_url) as store:
+    with Store(pg_url, upgrade=True) as store:
         rows = {r.agency: r for r in store.session.execute(text(
             'SELECT w.agency, w."applications.received.total" AS received, r.granted_share '
             "FROM report_wide w JOIN report_rates r ON r.report_id = w.report_id"))}
@@ -121,16 +121,16 @@ def test_fetch_rows_and_the_reports_that_cite_them_on_postgresql(pg_url):
 
     case = seed_cases()[0]
     report = parsers.parse_document(case.path.read_bytes(), name=case.path.name)
-    with Store(pg_url) as store:
+    with Store(pg_url, upgrade=True) as store:
         fetch_id = store.add_fetch(
             crawl_run_id=None, portal_id=None, url="http://127.0.0.1/pg.html", method="GET",
             status=200, content_type="text/html", payload_digest="sha1:PG",
             warc_file="pg.warc.gz", warc_offset=0, warc_length=1,
             warc_record_id="<urn:uuid:pg-fetch>", request_record_id=None,
             fetched_at=datetime(2026, 1, 1), record_type="response", refers_to_record_id=None)
-        assert store.fetch_for_record("<urn:uuid:pg-fetch>").id == fetch_id
+        assert store.fetch_row("<urn:uuid:pg-fetch>").id == fetch_id
         report_id = store.add_report(report, url="http://127.0.0.1/pg.html", fetch_id=fetch_id,
                                      portal_id=None, parser_version="pg-test")
-    with Store(pg_url) as store:
+    with Store(pg_url, upgrade=True) as store:
         assert store.session.execute(text("SELECT fetch_id FROM report WHERE id = :id"),
                                      {"id": report_id}).scalar() == fetch_id

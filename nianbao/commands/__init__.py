@@ -27,4 +27,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
                            "network)"),
     "export-wacz": ("export_wacz", "package the WARC archive as a WACZ file"),
     "workers": ("workers", "the workers of a distributed crawl"),
+    "ingest": ("ingest", "archive local files and folders, then parse and store them"),
+    "db": ("db", "the database's schema: db upgrade"),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import add_data_options, db_url
+from .common import add_data_options, read_url
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -23,7 +23,9 @@ def run(args: argparse.Namespace) -> int:
     from scheduler.changes import detect_changes, list_changes
     from store import Store
 
-    with Store(db_url(args)) as store:
+    # a database that is not there is a usage error; one that is gets the change log of
+    # its newest crawls written, so it is upgraded like any database a command writes to
+    with Store(read_url(args, upgrade_ok=True), upgrade=True) as store:
         # crawls run by `nianbao crawl` (not the scheduler) are looked at here
         detect_changes(store.session)
         for change in list_changes(store.session, crawl_run=args.crawl_run, kinds=args.kind):

@@ -6,7 +6,11 @@ import argparse
 import os
 from pathlib import Path
 
-from store import default_url
+from sqlalchemy.engine import make_url
+
+from store import SchemaError, Store, check_current, default_url, make_engine
+
+from ..config import ConfigError
 
 DEFAULT_DATA_DIR = Path("./nianbao-data")
 
@@ -18,10 +22,45 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                                      "dir; also NIANBAO_DB_URL)")
 
 
-def db_url(args: argparse.Namespace) -> str:
-    """--db, else NIANBAO_DB_URL, else SQLite at DATA/nianbao.sqlite."""
+def db_url(args: argparse.Namespace, *, create: bool = True) -> str:
+    """--db, else NIANBAO_DB_URL, else SQLite at DATA/nianbao.sqlite (the data dir is made
+    only when ``create``: a command that only reads makes nothing)."""
     url = args.db or os.environ.get("NIANBAO_DB_URL")
     if url:
         return url
-    args.data_dir.mkdir(parents=True, exist_ok=True)
+    if create:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
     return default_url(args.data_dir.resolve())
+
+
+def open_for_writing(args: argparse.Namespace) -> Store:
+    """The store of a command that writes: made if new, its schema brought up to date."""
+    return Store(db_url(args), upgrade=True)
+
+
+def read_url(args: argparse.Namespace, *, upgrade_ok: bool = False) -> str:
+    """The database URL of a command that only reads, checked without changing anything: a
+    SQLite file that is not there is a usage error (ConfigError: exit 2, nothing made), and
+    so is a schema that needs `nianbao db upgrade`."""
+    url = db_url(args, create=False)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:" or not Path(database).is_file():
+            raise ConfigError(f"no database at {database or url}: crawl, `nianbao ingest` "
+                              "or `nianbao db upgrade` first (or give --data-dir/--db)")
+    if upgrade_ok:
+        return url
+    engine = make_engine(url)
+    try:
+        check_current(engine)
+    except SchemaError as exc:
+        raise ConfigError(str(exc)) from None
+    finally:
+        engine.dispose()
+    return url
+
+
+def open_for_reading(args: argparse.Namespace) -> Store:
+    """The store of a command that only reads: never migrated, never created."""
+    return Store(read_url(args))

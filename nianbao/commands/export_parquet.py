@@ -1,21 +1,20 @@
 """`nianbao export --format parquet`: the wide CSV's rows as a typed Parquet table (pyarrow,
-an optional extra: ``pip install 'nianbao[parquet]'``)."""
+an optional extra: ``pip install 'nianbao[parquet]'``), written a batch of rows at a time."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 
 from parsers.schema import load_schema
-from store import Store, report_json
 
 from .. import codebook
 from ..typed_export import write_parquet
-from .common import db_url
+from .common import open_for_reading
+from .export import columns, flat
 
 
-def run_parquet(args: argparse.Namespace, meta_columns: Sequence[str]) -> int:
+def run_parquet(args: argparse.Namespace) -> int:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -27,15 +26,15 @@ def run_parquet(args: argparse.Namespace, meta_columns: Sequence[str]) -> int:
               file=sys.stderr)
         return 2
     keys = list(load_schema().keys)
-    columns = [*meta_columns, *keys, "checks_failed"]
+    names = columns(args.all_copies)
 
     def rows():
-        with Store(db_url(args)) as store:
-            for row in (report_json(r) for r in store.newest_reports()):
-                yield ([row.get(m) for m in meta_columns] + [row["values"].get(k) for k in keys]
-                       + [";".join(c["key"] for c in row["checks_failed"])])
+        with open_for_reading(args) as store:
+            for row in store.reports(all_copies=args.all_copies):
+                wide = flat(row, keys)
+                yield [wide.get(c) for c in names]
 
     # types by column name (nianbao/typed_export.py), written batch by batch
-    write_parquet(args.out, columns, rows())
+    write_parquet(args.out, names, rows())
     codebook.write_beside(args.out)
     return 0

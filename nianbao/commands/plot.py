@@ -6,10 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from store import Store
-
 from .. import queries
-from .common import add_data_options, db_url
+from .common import add_data_options, open_for_reading
 
 # The charts of nianbao.charts (not imported here: matplotlib is slow to load).
 CHARTS = ("received", "outcomes", "corrections")
@@ -38,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         print("nianbao: warning: no CJK font found; Chinese labels will not render "
               "(install fonts-wqy-zenhei: bash tools/system-deps.sh)", file=sys.stderr)
     try:
-        with Store(db_url(args)) as store, store.engine.connect() as connection:
+        with open_for_reading(args) as store, store.engine.connect() as connection:
             paths = charts.draw(connection, query, out_dir, tuple(args.chart or CHARTS))
     except queries.QueryError as exc:
         print(f"nianbao: error: {exc}", file=sys.stderr)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from store import Store
-
 from .. import queries
-from .common import add_data_options, db_url
+from .common import add_data_options, open_for_reading
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -42,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
                           agency=args.agency, report_format=args.report_format,
                           group_by=args.group_by, agg=args.agg)
     try:
-        with Store(db_url(args)) as store, store.engine.connect() as connection:
+        with open_for_reading(args) as store, store.engine.connect() as connection:
             columns, rows = queries.run(connection, query)
     except queries.QueryError as exc:
         print(f"nianbao: error: {exc}", file=sys.stderr)

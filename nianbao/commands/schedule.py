@@ -126,7 +126,7 @@ def run_now(args: argparse.Namespace) -> int:
     result = crawl_job(job.portal, list(job.argv), url, str(_state_dir(args)),
                        schedule=job.schedule, trigger="run-now")
     console = Console()
-    with Store(url) as store:
+    with Store(url, upgrade=True) as store:
         record = last_schedule_runs(store.session).get(job.portal)
         console.print(f"{job.portal}: {result}"
                       + (f" (crawl run {record.crawl_run_id}, {record.changes} changes)"
@@ -154,7 +154,7 @@ def list_jobs(args: argparse.Namespace) -> int:
     finally:
         scheduler.shutdown(wait=False)
     rows = []
-    with Store(url) as store:
+    with Store(url, upgrade=True) as store:
         last = last_schedule_runs(store.session)
         for job in jobs:
             record = last.get(job.name)
@@ -192,7 +192,7 @@ def show_history(args: argparse.Namespace) -> int:
     from scheduler.changes import crawl_history
     from store import Store
 
-    with Store(db_url(args)) as store:
+    with Store(db_url(args), upgrade=True) as store:
         rows = crawl_history(store.session, portal=args.portal, limit=args.limit)
     if args.format == "jsonl":
         for row in rows:

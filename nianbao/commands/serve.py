@@ -17,10 +17,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from store import Store
-
 from .. import queries
-from .common import add_data_options, db_url
+from .common import add_data_options, db_url, read_url
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -69,13 +67,14 @@ def claim_port(host: str, port: int) -> int:
 def run(args: argparse.Namespace) -> int:
     from .. import browse, datasette_metadata
 
-    url = db_url(args)
+    url = db_url(args, create=False)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         print("nianbao: error: nianbao serve browses a SQLite database (Datasette); for "
               f"{parsed.get_backend_name()} use `nianbao query` and `nianbao sql`, or "
               "`nianbao export` to a file", file=sys.stderr)
         return 2
+    read_url(args)  # reads only: never made, never migrated (exit 2 if it needs to be)
     try:
         port = claim_port(args.host, args.port)
     except OSError as exc:
@@ -88,7 +87,6 @@ def run(args: argparse.Namespace) -> int:
               f"database becomes readable by anyone who can reach this machine on the "
               f"network (port {port})", file=sys.stderr, flush=True)
     db_path = Path(parsed.database).resolve()
-    Store(url).close()  # create or upgrade the schema (and the views) first
 
     serve_dir = (args.data_dir / "serve").resolve()
     browse_path = serve_dir / f"{datasette_metadata.BROWSE}.sqlite"

@@ -16,10 +16,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, exc
 from sqlalchemy.engine import make_url
 
-from store import Store
-
 from .. import queries
-from .common import add_data_options, db_url
+from .common import add_data_options, read_url
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -139,8 +137,7 @@ def execute(url: str, statement: str, timeout: float = DEFAULT_TIMEOUT
 
 
 def run(args: argparse.Namespace) -> int:
-    url = db_url(args)
-    Store(url).close()  # create or upgrade the schema (and its views) before reading
+    url = read_url(args)  # reads only: never made, never migrated (exit 2 if it needs to be)
     try:
         columns, rows = execute(url, args.statement, args.timeout)
     except QueryTimeout as error:

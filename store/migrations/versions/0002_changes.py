@@ -1,7 +1,7 @@
 """scheduler: per-portal crawl results, the report change log, scheduled runs, job store
 
 Revision ID: 0002_changes
-Revises: 0001
+Revises: 0002_archive
 Create Date: 2026-11-22
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_changes"
-down_revision = "0001"
+down_revision = "0002_archive"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """report status: parsed, no-table, image-only (parsers.classify)
 
 Revision ID: 0002_report_status
-Revises: 0001
+Revises: 0002_changes
 Create Date: 2026-11-22
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_report_status"
-down_revision = "0001"
+down_revision = "0002_changes"
 branch_labels = None
 depends_on = None
 

@@ -1,27 +1,24 @@
-"""derived views: latest report, wide rows, rates, refusal reasons, year over year,
-completeness, coverage
+"""derived views (superseded: 0003_ingest makes them)
 
 Revision ID: 0002_views
-Revises: 0001
+Revises: 0002_report_status
 Create Date: 2026-11-22
+
+This migration used to build the views from the live code (store.views), so what it made
+depended on the nianbao that ran it. A migration must not import live code: it now does
+nothing, and 0003_ingest, right after it in the one line of history, drops whatever views
+an earlier run of it made and creates them from SQL frozen in that migration.
 """
 
-from alembic import op
-
-from parsers.schema import load_schema
-from store.views import create_views, drop_views
-
 revision = "0002_views"
-down_revision = "0001"
+down_revision = "0002_report_status"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    # report_wide has a column per canonical key of the schema as it is now; a schema that
-    # gains keys needs a migration that re-creates the views (tests/test_query.py checks).
-    create_views(op.execute, load_schema().keys)
+    pass
 
 
 def downgrade() -> None:
-    drop_views(op.execute)
+    pass
