@@ -19,6 +19,9 @@ class DocumentItem:
     referer: str | None = None
     agency_hint: str | None = None
     frontier_key: str | None = None  # settled in the frontier once the item is stored
+    # A report page whose tables are pictures: the pictures' bytes by URL (all archived
+    # too), for the parser's OCR (crawler.requisites)
+    images: dict[str, bytes] | None = None
 
 
 @dataclass

@@ -100,7 +100,8 @@ class StorePipeline:
         hints = parsers.Hints(agency=item.agency_hint, title=item.link_text)
         try:
             report = await self.parser_pool.parse(item.body, content_type=item.content_type,
-                                                  name=item.url, hints=hints)
+                                                  name=item.url, hints=hints,
+                                                  images=item.images)
         except Exception as exc:  # noqa: BLE001 - any broken document is recorded, never fatal
             self.store.add_error(self.run_id, item.url, "parse", f"{type(exc).__name__}: {exc}")
             stats.inc_value(f"nianbao/errors/{item.portal}")

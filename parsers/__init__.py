@@ -28,7 +28,8 @@ from .values import Cell
 
 PARSER_VERSION = "0.2.0"
 
-__all__ = ["IMAGE_ONLY", "NEEDS_REVIEW", "NOT_A_REPORT", "NO_TABLE", "PARSED", "PARSER_VERSION", "STATUSES",
+__all__ = ["IMAGE_ONLY", "NEEDS_REVIEW", "NOT_A_REPORT", "NO_TABLE", "PARSED", "PARSER_VERSION",
+           "STATUSES",
            "Cell", "CheckFailure", "Hints", "ParseError", "Report", "UnsupportedDocument",
            "parse_document", "sniff"]
 
@@ -87,7 +88,7 @@ def parse_document(body: bytes, *, content_type: str | None = None, name: str | 
         reading = None
         if kind == "image":
             doc = Document(kind="image", lines=[], tokens=[], image_only=True)
-            reading = scan.read_pictures([body]) if ocr else None
+            reading = scan.read_pictures([body], strict=True) if ocr else None
             if reading is not None and not reading.pages:
                 raise ParseError(f"IMAGE: a picture of {len(body)} bytes too small to be a page")
         elif kind == "html":

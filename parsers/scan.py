@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .ocr import engine as load_engine
-from .tables import Token, TokenTuple, read_tables
 from .schema import load_schema
+from .tables import Token, TokenTuple, read_tables
 from .text import has_cjk, nfkc
 from .values import NUMBER, Cell, parse_cell
 
@@ -58,35 +58,33 @@ class ScanReading:
 
 
 def decode_image(data: bytes) -> np.ndarray:
-    """Grayscale pixels of a JPEG/PNG/GIF/BMP/TIFF/WebP image."""
-    import cv2
+    """Grayscale pixels of a JPEG/PNG/GIF/BMP/TIFF/WebP image (Pillow: it reads them all
+    and says why a broken one fails)."""
+    import io
+    import warnings
 
-    buf = np.frombuffer(data, dtype=np.uint8)
-    image = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        # GIF and a few others: OpenCV has no decoder, Pillow does.
-        import io
+    from PIL import Image
 
-        from PIL import Image, UnidentifiedImageError
-        try:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as im:
                 if im.width * im.height > MAX_PIXELS:
                     raise ScanError(f"image of {im.width}x{im.height} pixels is over the "
                                     f"{MAX_PIXELS} pixel limit")
-                image = np.asarray(im.convert("L"))
-        except (UnidentifiedImageError, OSError) as exc:
-            raise ScanError(f"not a readable image ({exc})") from exc
-    if image.size > MAX_PIXELS:
-        raise ScanError(f"image of {image.shape[1]}x{image.shape[0]} pixels is over the "
-                        f"{MAX_PIXELS} pixel limit")
-    return image
+                return np.asarray(im.convert("L"))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning,
+            Image.DecompressionBombError) as exc:
+        raise ScanError(f"not a readable image ({exc})") from exc
 
 
 def read_scan(pages: list[Callable[[], np.ndarray]] | list[np.ndarray], *,
-              engine_name: str = "rapidocr", max_pages: int = MAX_PAGES,
-              max_seconds: float = MAX_SECONDS) -> ScanReading:
+              engine_name: str = "rapidocr", max_pages: int | None = None,
+              max_seconds: float | None = None) -> ScanReading:
     """Read page images (or callables that make them: a PDF page is rendered only when
-    it is read) within the bounds on pages and time."""
+    it is read) within the bounds on pages and time (default MAX_PAGES, MAX_SECONDS)."""
+    max_pages = MAX_PAGES if max_pages is None else max_pages
+    max_seconds = MAX_SECONDS if max_seconds is None else max_seconds
     ocr = load_engine(engine_name)
     out = ScanReading(engine=ocr.name)
     start = time.monotonic()
@@ -528,22 +526,17 @@ def html_image_urls(body: bytes, base: str | None) -> list[str]:
     return out
 
 
-def image_pages(pictures: list[bytes]) -> list[Callable[[], np.ndarray]]:
-    """Pictures decoded when read; those narrower than a page are left out (logos)."""
-    def load(data: bytes) -> np.ndarray:
-        return decode_image(data)
-
-    return [lambda d=d: load(d) for d in pictures]
-
-
-def read_pictures(pictures: list[bytes], **bounds) -> ScanReading:
-    """OCR of pictures (decoded up front, so that icons and logos can be left out)."""
+def read_pictures(pictures: list[bytes], *, strict: bool = False, **bounds) -> ScanReading:
+    """OCR of pictures (decoded up front, so that icons and logos can be left out); with
+    ``strict`` a picture that cannot be decoded is an error (a document that is one)."""
     pages = []
     skipped = 0
     for data in pictures:
         try:
             image = decode_image(data)
         except ScanError:
+            if strict:
+                raise
             skipped += 1
             continue
         if image.shape[1] >= MIN_PAGE_WIDTH:

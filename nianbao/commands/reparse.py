@@ -26,6 +26,7 @@ from sqlalchemy import delete, select
 import parsers
 from archive import load_payload
 from archive.reader import _iter_with_offsets, full_index, warc_files
+from archive.resources import archived_bodies
 from archive.writer import METADATA_URI_PREFIX
 from store import Store, models
 
@@ -143,7 +144,8 @@ def _reparse_one(store: Store, warc_dir: Path, index, document: Document, versio
         report = parsers.parse_document(stored.decoded,
                                         content_type=meta.get("content_type")
                                         or document.content_type,
-                                        name=document.url, hints=hints)
+                                        name=document.url, hints=hints,
+                                        images=archived_bodies(warc_dir, index))
     except Exception as exc:  # noqa: BLE001 - a document that fails is recorded, never fatal
         store.add_error(run_id, document.url, "parse", f"{type(exc).__name__}: {exc}")
         counts["errors"] += 1

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from .build import Document, make_spec
 from .model import Spec
-from .render import SECTIONS, cell_text, label, place, tables, title_of
+from .render import cell_text, label, place, tables, title_of
 
 FORMS = ("pdf", "png", "jpg", "docx")
 FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"  # fonts-wqy-zenhei (tools/system-deps.sh)
