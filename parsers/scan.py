@@ -392,33 +392,49 @@ def _read_page(gray: np.ndarray, page: int, ocr, out: ScanReading) -> None:
         page_items.append((box[1], "prose", box))
     page_items.sort(key=lambda item: item[0])
 
-    pending: list[tuple[str, int, int]] = []  # (kind, index, number of crops)
+    pending: list[tuple[str, int, list]] = []  # (kind, index, the line boxes)
     for _y, kind, payload in page_items:
         if kind == "table":
             for row, col, span, boxes in payload:
                 out.tokens.append(Token("", row, col, span))
                 out.confidences.append(1.0)
-                pending.append(("cell", len(out.tokens) - 1, len(boxes)))
+                pending.append(("cell", len(out.tokens) - 1, boxes))
                 crops.extend(_crop(gray, b) for b in boxes)
         else:
             out.lines.append("")
-            pending.append(("prose", len(out.lines) - 1, 1))
+            pending.append(("prose", len(out.lines) - 1, [payload]))
             crops.append(_crop(gray, payload))
     results = ocr.recognize(crops)
     at = 0
-    for kind, index, n in pending:
-        parts = results[at:at + n]
-        at += n
+    again: list[tuple[int, str, tuple[int, int, int, int]]] = []
+    for kind, index, boxes in pending:
+        parts = results[at:at + len(boxes)]
+        at += len(boxes)
         text = "".join(t for t, _s in parts)
-        if kind == "cell":
-            text = _as_read(text)
-        confidence = min((s for _t, s in parts), default=1.0)
-        if kind == "cell":
-            old = out.tokens[index]
-            out.tokens[index] = Token(text, old.row, old.col, old.span)
-            out.confidences[index] = round(confidence, 4)
-        else:
+        if kind == "prose":
             out.lines[index] = text
+            continue
+        text = _as_read(text)
+        old = out.tokens[index]
+        out.tokens[index] = Token(text, old.row, old.col, old.span)
+        out.confidences[index] = round(min((s for _t, s in parts), default=1.0), 4)
+        if len(boxes) == 1 and _UNIT.fullmatch(text):
+            again.append((index, text, boxes[0]))
+    # A unit with no number ("件"): the recogniser dropped a narrow digit before it (a
+    # "0"). The part before the unit is read again on its own.
+    if again:
+        cut = []
+        for _index, unit, (x0, y0, x1, y1) in again:
+            width = int((y1 - y0) * 0.95 * len(unit))
+            cut.append(_crop(gray, (x0, y0, max(x0 + 2, x1 - width), y1)))
+        for (index, unit, _box), (digits, score) in zip(again, ocr.recognize(cut),
+                                                       strict=True):
+            digits = _as_read(digits)
+            cell = parse_cell(digits)
+            if cell is not None and cell.status == NUMBER and "." not in digits:
+                old = out.tokens[index]
+                out.tokens[index] = Token(digits + unit, old.row, old.col, old.span)
+                out.confidences[index] = round(min(out.confidences[index], score), 4)
 
 
 def value_sources(tokens: list[TokenTuple]) -> dict[str, int]:
