@@ -104,7 +104,7 @@ def parse_document(body: bytes, *, content_type: str | None = None, name: str | 
             text, encoding, source = decode(body, charset_from_content_type(content_type))
             doc = read_text(text)
             doc.encoding, doc.encoding_source = encoding, source
-        if ocr and reading is None and not doc.tokens:
+        if ocr and reading is None and (not doc.tokens or doc.unmapped_text):
             reading = _scanned(kind, body, doc, name, images)
         if reading is not None:
             return _ocr_report(doc, reading, hints)
@@ -120,15 +120,19 @@ def parse_document(body: bytes, *, content_type: str | None = None, name: str | 
 def _scanned(kind: str, body: bytes, doc: Document, name: str | None,
              images: Callable[[str], bytes | None] | None) -> scan.ScanReading | None:
     """OCR of a document whose tables are pictures, or None when it has none."""
+    reading = None
     if kind == "pdf" and (doc.image_only or doc.unmapped_text):
-        return scan.read_scan(scan.pdf_pages(body))
-    if kind in ("docx", "doc", "wps") and doc.image_only:
-        return scan.read_pictures(scan.docx_pictures(body) if kind == "docx" else [])
-    if kind == "html" and images is not None:
+        reading = scan.read_scan(scan.pdf_pages(body))
+    elif kind == "docx" and doc.image_only:
+        reading = scan.read_pictures(scan.docx_pictures(body))
+    elif kind == "html" and images is not None:
         pictures = [data for data in map(images, scan.html_image_urls(body, name)) if data]
         if pictures:
-            return scan.read_pictures(pictures)
-    return None
+            reading = scan.read_pictures(pictures)
+    if reading is not None and not reading.pages:
+        doc.notes.extend(reading.notes)
+        return None  # nothing the size of a page to read
+    return reading
 
 
 def _ocr_report(doc: Document, reading: scan.ScanReading, hints: Hints | None) -> Report:

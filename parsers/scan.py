@@ -55,6 +55,9 @@ class ScanReading:
     engine: str = ""
     bound: str | None = None  # why reading stopped early, if it did
     notes: list[str] = field(default_factory=list)
+    # the column lines of the last table read, for a table continued on the next page
+    last_columns: list[int] = field(default_factory=list)
+    continued: bool = False  # the page starts with the table the page before ended with
 
 
 def decode_image(data: bytes) -> np.ndarray:
@@ -106,7 +109,10 @@ def read_scan(pages: list[Callable[[], np.ndarray]] | list[np.ndarray], *,
             queue[:0] = parts[1:]
             out.pages_total += len(parts) - 1
             image = parts[0]
+        start_token = len(out.tokens)
         _read_page(image, index, ocr, out)
+        if start_token and out.continued:
+            _join_split_row(out, start_token)
         index += 1
     out.pages = index
     out.seconds = time.monotonic() - start
@@ -215,8 +221,9 @@ def _positions(profile: np.ndarray, minimum: int) -> list[int]:
     return out
 
 
-def _rulings(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Horizontal and vertical line masks: strokes longer than any character."""
+def _rulings(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Horizontal and vertical line masks (strokes longer than any character), their gaps
+    closed, and the strokes themselves as found (what is taken out of the text)."""
     import cv2
 
     h, w = ink.shape
@@ -224,10 +231,11 @@ def _rulings(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                                   cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, w // 25), 1)))
     vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
                                 cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(20, w // 42))))
+    exact = cv2.bitwise_or(horizontal, vertical)
     # Close the small gaps that noise and JPEG leave in a line.
     horizontal = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
     vertical = cv2.dilate(vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 9)))
-    return horizontal, vertical
+    return horizontal, vertical, exact
 
 
 def _grids(horizontal: np.ndarray, vertical: np.ndarray) -> list[_Grid]:
@@ -330,6 +338,12 @@ def _crop(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return np.pad(crop, ((0, 0), (PAD_X, PAD_X)), constant_values=int(np.median(crop)))
 
 
+def _widen(crop: np.ndarray) -> np.ndarray:
+    h, w = crop.shape
+    side = max(0, 2 * h - w) // 2
+    return np.pad(crop, ((0, 0), (side, side)), constant_values=int(np.median(crop)))
+
+
 # Letters the recogniser gives for a lone zero (a bare "0" often reads as "O"). Not "l"
 # or "|" for 1: a dash cell (/) reads as those too.
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0", "D": "0", "Q": "0"})
@@ -362,17 +376,23 @@ def _as_read(text: str) -> str:
 def _read_page(gray: np.ndarray, page: int, ocr, out: ScanReading) -> None:
     import cv2
 
+    out.continued = False
     gray = deskew(gray)
     ink = _ink(gray)
-    horizontal, vertical = _rulings(ink)
+    horizontal, vertical, exact = _rulings(ink)
     grids = _grids(horizontal, vertical)
-    # The rulings (and a little around them) are not text.
-    lines_mask = cv2.dilate(cv2.bitwise_or(horizontal, vertical),
-                            cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    # The rulings (and a pixel around them: their blurred edge) are not text; text that
+    # nearly touches a line (cells printed top-left) keeps its pixels.
+    lines_mask = cv2.dilate(exact, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(lines_mask))
     # Remove isolated specks (noise) that would make lines of their own.
     text_ink = cv2.morphologyEx(text_ink, cv2.MORPH_OPEN,
                                 cv2.getStructuringElement(cv2.MORPH_RECT, (2, 2)))
+    # The line images are cut from the page with the rulings painted over in the paper's
+    # colour: a stroke of the cell's border in a crop reads as a character (or as none).
+    paper = int(np.median(gray))
+    gray = gray.copy()
+    gray[cv2.dilate(lines_mask, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))) > 0] = paper
     min_height = max(5, gray.shape[1] // 250)
     crops: list[np.ndarray] = []
     page_items: list[tuple[int, str, object]] = []  # (top y, kind, payload) in page order
@@ -381,13 +401,31 @@ def _read_page(gray: np.ndarray, page: int, ocr, out: ScanReading) -> None:
     for t, grid in enumerate(grids):
         x0, y0, x1, y1 = grid.box
         outside[y0:y1 + 1, x0:x1 + 1] = 0
+        # A table that goes on from the page before (nothing above it on this page) keeps
+        # that page's columns: its lines are placed among the earlier ones (a merged label
+        # column there may be one here).
+        index = list(range(len(grid.xs)))
+        if t == 0:
+            out.continued = bool(out.last_columns) and not _text_lines(
+                text_ink, 0, 0, gray.shape[1], max(0, y0 - 2), min_height)
+        if t == 0 and out.continued:
+            near = [min(range(len(out.last_columns)),
+                        key=lambda k, x=x: abs(out.last_columns[k] - x)) for x in grid.xs]
+            tolerance = max(6, gray.shape[1] // 150)
+            if all(abs(out.last_columns[k] - x) <= tolerance
+                   for k, x in zip(near, grid.xs, strict=True)) and \
+                    len(set(near)) == len(near):
+                index = near
         cells = []
         for r, c, rows, cols in grid.cells:
             cx0, cx1 = grid.xs[c], grid.xs[c + cols]
             cy0, cy1 = grid.ys[r], grid.ys[r + rows]
             boxes = _text_lines(text_ink, cx0 + 2, cy0 + 2, cx1 - 1, cy1 - 1, min_height)
-            cells.append(((page, t, r), c, cols, boxes))
+            cells.append(((page, t, r), index[c], index[c + cols] - index[c], boxes))
         page_items.append((y0, "table", cells))
+        columns = out.last_columns if index != list(range(len(grid.xs))) else grid.xs
+    if grids:
+        out.last_columns = columns
     for box in _text_lines(outside, 0, 0, gray.shape[1], gray.shape[0], min_height):
         page_items.append((box[1], "prose", box))
     page_items.sort(key=lambda item: item[0])
@@ -405,6 +443,13 @@ def _read_page(gray: np.ndarray, page: int, ocr, out: ScanReading) -> None:
             pending.append(("prose", len(out.lines) - 1, [payload]))
             crops.append(_crop(gray, payload))
     results = ocr.recognize(crops)
+    # A lone narrow glyph (one character of a wrapped label, a "0" printed at a cell's
+    # edge) can come back empty: read again with a white margin to twice its height.
+    empty = [i for i, (text, _s) in enumerate(results) if not text.strip()]
+    if empty:
+        for i, again in zip(empty, ocr.recognize([_widen(crops[i]) for i in empty]),
+                            strict=True):
+            results[i] = again
     at = 0
     again: list[tuple[int, str, tuple[int, int, int, int]]] = []
     for kind, index, boxes in pending:
@@ -435,6 +480,35 @@ def _read_page(gray: np.ndarray, page: int, ocr, out: ScanReading) -> None:
                 old = out.tokens[index]
                 out.tokens[index] = Token(digits + unit, old.row, old.col, old.span)
                 out.confidences[index] = round(min(out.confidences[index], score), 4)
+
+
+def _join_split_row(out: ScanReading, start: int) -> None:
+    """A table row cut by a page break: the first row of the new page, if every cell of it
+    with text sits under a cell of the last row before the break and none of them is a
+    value, is the rest of that row's labels (6.属于四类过 | 程性信息). Only where the page
+    starts with the table the page before ended with."""
+    if start >= len(out.tokens):
+        return
+    first = out.tokens[start].row
+    cont = [i for i in range(start, len(out.tokens)) if out.tokens[i].row == first]
+    last = out.tokens[start - 1].row
+    before = {out.tokens[i].col: i for i in range(start - 1, -1, -1)
+              if out.tokens[i].row == last}
+    texts = [(i, out.tokens[i].text) for i in cont if out.tokens[i].text.strip()]
+    if not texts or any(out.tokens[i].col not in before
+                        or out.tokens[before[out.tokens[i].col]].span != out.tokens[i].span
+                        for i, _t in texts):
+        return
+    if any(parse_cell(text) is not None for _i, text in texts):
+        return  # a value of its own: a new row
+    for i, text in texts:
+        j = before[out.tokens[i].col]
+        old = out.tokens[j]
+        out.tokens[j] = Token(old.text + text, old.row, old.col, old.span)
+        out.confidences[j] = min(out.confidences[j], out.confidences[i])
+    for i in reversed(cont):
+        del out.tokens[i]
+        del out.confidences[i]
 
 
 def value_sources(tokens: list[TokenTuple]) -> dict[str, int]:
@@ -503,21 +577,22 @@ def docx_pictures(body: bytes) -> list[bytes]:
     from lxml import etree
 
     rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
-        rels = etree.fromstring(archive.read("word/_rels/document.xml.rels"))
+        names = archive.namelist()
+        media = sorted(n for n in names if n.startswith("word/media/"))
+        if "word/_rels/document.xml.rels" not in names:
+            return [archive.read(n) for n in media]  # no relationships: in name order
+        rels = etree.fromstring(archive.read("word/_rels/document.xml.rels"), parser)
         targets = {rel.get("Id"): rel.get("Target") for rel in rels}
-        document = etree.fromstring(archive.read("word/document.xml"),
-                                    etree.XMLParser(resolve_entities=False, no_network=True))
+        document = etree.fromstring(archive.read("word/document.xml"), parser)
         out = []
         for el in document.iter():
-            embed = el.get(f"{rel_ns}embed")
-            target = targets.get(embed or "")
+            target = targets.get(el.get(f"{rel_ns}embed") or "")
             if target:
                 path = target.lstrip("/") if target.startswith("/") else f"word/{target}"
-                try:
+                if path in names:
                     out.append(archive.read(path))
-                except KeyError:
-                    continue
         return out
 
 
