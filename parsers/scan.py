@@ -542,13 +542,16 @@ def value_sources(tokens: list[TokenTuple]) -> dict[str, int]:
 
 # -- where the page images come from -------------------------------------------------------
 
-IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM",
-               b"II*\x00", b"MM\x00*")
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00",
+               b"MM\x00*")
 MIN_PAGE_WIDTH = 400  # px: narrower pictures in a page are icons, logos, QR codes
 
 
 def is_image(body: bytes) -> bool:
-    return body.startswith(IMAGE_MAGIC) or (body[:4] == b"RIFF" and body[8:12] == b"WEBP")
+    """A picture by its signature (a BMP's "BM" only with its reserved bytes zero: text
+    may start with those two letters)."""
+    return (body.startswith(IMAGE_MAGIC) or (body[:4] == b"RIFF" and body[8:12] == b"WEBP")
+            or (body[:2] == b"BM" and len(body) > 26 and body[6:10] == b"\0\0\0\0"))
 
 
 def pdf_pages(body: bytes, dpi: int = 150) -> list[Callable[[], np.ndarray]]:
