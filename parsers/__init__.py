@@ -98,8 +98,11 @@ def parse_document(body: bytes, *, content_type: str | None = None, name: str | 
         elif kind == "pdf":
             doc = read_pdf(body)
         elif kind in ("doc", "wps"):
-            doc = read_docx(to_docx(body, kind))
+            converted = to_docx(body, kind)
+            doc = read_docx(converted)
             doc.kind = kind
+            if ocr and doc.image_only:  # pictures of pages: read from the DOCX made of it
+                reading = _scanned("docx", converted, doc, name, images)
         else:
             text, encoding, source = decode(body, charset_from_content_type(content_type))
             doc = read_text(text)
