@@ -120,3 +120,13 @@ def test_without_ocr_a_scan_stays_image_only():
     _spec, data = make_scan("pdf", 0)
     report = parsers.parse_document(data, name="scan.pdf", ocr=False)
     assert report.status == parsers.IMAGE_ONLY and report.ocr is None
+
+
+def test_time_bound_is_recorded():
+    import numpy as np
+
+    blank = np.full((1754, 1240), 255, dtype=np.uint8)
+    reading = scan.read_scan([blank, blank], max_seconds=-1)
+    assert reading.pages == 0 and reading.pages_total == 2
+    assert reading.bound.startswith("time: read 0 of 2 pages")
+    assert any("OCR stopped early" in note for note in reading.notes)
