@@ -1,6 +1,6 @@
 """Parse throughput per document form, against the bare library reading the same files.
 
-    .venv/bin/python bench/parse.py [--rounds N] [--no-libreoffice]
+    .venv/bin/python bench/parse.py [--rounds N] [--no-libreoffice] [--ocr-only] [--engines]
 
 Prints reports/s for nianbao's parser on one core (CPU time of this process, so other work
 on the machine does not count), and the ratio of its time to the time the underlying
@@ -16,6 +16,12 @@ visible:
 
 The documents are the test corpus's (tests/corpus): the official tables with their
 quirks, PDF and .doc made by LibreOffice from the DOCX.
+
+Scans (tests/corpus/scan.py: image-only PDF, PNG, JPG, DOCX of page pictures) are timed
+in pages/s on one core, against the bare recogniser reading the same line images (so the
+cost of finding pages, rulings, cells and lines is visible), with the share of exact cells.
+``--engines`` also reads the same pages with Tesseract (when tesserocr is installed) for
+the comparison in docs/ocr.md.
 
 For HTML it then splits nianbao's time into its stages (decoding, lxml's parse of the
 decoded text, the walk over the table cells, reading the cells into canonical keys, and
@@ -105,7 +111,14 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--no-libreoffice", action="store_true",
                     help="skip the PDF and .doc forms (they need LibreOffice to make)")
+    ap.add_argument("--ocr-only", action="store_true", help="only the scans")
+    ap.add_argument("--engines", action="store_true",
+                    help="compare the OCR engines on the same scanned pages")
+    ap.add_argument("--scans", type=int, default=2, help="scans of each container")
     args = ap.parse_args()
+    ocr(args.scans, args.engines)
+    if args.ocr_only:
+        return
     with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp:
         forms = documents(Path(tmp), not args.no_libreoffice)
     print(f"{'form':6} {'docs':>5} {'reports/s':>10} {'bare lib/s':>11} {'ours/bare':>10}")
@@ -135,6 +148,56 @@ def main() -> None:
               f"{ours_time / bare_time:9.2f}x")
     if "html" in forms:
         html_stages(forms["html"], args.rounds)
+
+
+def ocr(per_form: int, engines: bool) -> None:
+    """OCR pages/s on one core (CPU time: the recogniser runs one thread), and exact cells."""
+    from parsers import ocr as ocr_engines
+    from parsers import scan
+    from tests.corpus.scan import FORMS, make_scan
+
+    forms = [form for form in FORMS for _n in range(per_form)]
+    made = [make_scan(form, n) for form in FORMS for n in range(per_form)]
+    crops: list = []
+
+    class Recorder:
+        """The engine, keeping the line images it was given (for the bare baseline)."""
+
+        def __init__(self, engine) -> None:
+            self.engine, self.name = engine, engine.name
+
+        def recognize(self, lines):
+            crops.extend(lines)
+            return self.engine.recognize(lines)
+
+    names = ["rapidocr"] + (["tesseract"] if engines else [])
+    print(f"{'ocr engine':34} {'pages':>5} {'pages/s':>8} {'exact cells':>12} "
+          f"{'bare/s':>7} {'ours/bare':>9}")
+    for name in names:
+        try:
+            engine = ocr_engines.engine(name)
+        except ocr_engines.OcrUnavailable as exc:
+            print(f"{name:34} unavailable: {exc}")
+            continue
+        crops.clear()
+        original = scan.load_engine
+        scan.load_engine = lambda _name, engine=engine: Recorder(engine)
+        right = cells = pages = 0
+        start = time.process_time()
+        try:
+            for (spec, data), form in zip(made, forms, strict=True):
+                report = parsers.parse_document(data, name=f"scan.{form}")
+                pages += report.ocr["pages"]
+                values = report.to_json()["values"]
+                for key, want in spec.expected.items():
+                    cells += 1
+                    right += values.get(key, "missing") == want
+        finally:
+            scan.load_engine = original
+        ours = time.process_time() - start
+        bare = timed(lambda engine=engine: engine.recognize(crops), 1)
+        print(f"{engine.name:34} {pages:5} {pages / ours:8.2f} {right / cells:11.2%} "
+              f"{pages / bare:7.2f} {ours / bare:8.2f}x")
 
 
 def html_stages(docs: list[tuple[bytes, str, str | None]], rounds: int) -> None:

@@ -23,6 +23,9 @@ class DocumentItem:
     #: the fetch row of the record the body was archived in (``request.meta["fetch"]``, set
     #: when the record is written): it travels with the document to the database
     fetch: Fetched | None = None
+    # A report page whose tables are pictures: the pictures' bytes by URL (all archived
+    # too), for the parser's OCR (crawler.requisites)
+    images: dict[str, bytes] | None = None
 
 
 @dataclass

@@ -84,6 +84,11 @@ def crawl_settings(portals: list[Portal], *, warc_dir: str, version: str, contac
         "EXTENSIONS": {"scrapy.extensions.throttle.AutoThrottle": None,
                        "crawler.politeness.PortalAutoThrottle": 0},
         "BROWSER_ENABLED": browser,
+        # report pages' stylesheets, images, scripts (crawler.requisites, docs/ocr.md)
+        "REQUISITES_ENABLED": True,
+        "REQUISITES_PER_PAGE": 100,
+        "REQUISITES_PER_PORTAL": 5000,
+        "REQUISITES_MAX_IMAGE_BYTES": 64 << 20,
         "ARCHIVE_DIR": warc_dir,
         "ARCHIVE_WARCINFO": warcinfo or {},
     }

@@ -30,6 +30,7 @@ from .frontier import Entry, Frontier
 from .items import DocumentItem, FailureItem
 from .links import LinkKind, classify, desktop_url, is_attachment
 from .portal import Portal
+from .requisites import Requisites
 from .scope import OutOfScope
 
 DEFAULT_MAX_DEPTH = 30
@@ -53,6 +54,7 @@ class ReportSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.requisites = Requisites.from_crawler(crawler)
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_failed, signal=signals.item_error)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
@@ -277,6 +279,12 @@ class ReportSpider(scrapy.Spider):
             stats.inc_value(f"nianbao/render_fallback/{portal.name}")
             yield self._rendered(portal, response)
             return
+        if kind is LinkKind.REPORT and html and getattr(self, "requisites", None):
+            # its stylesheets, images, scripts; a page of table pictures waits for them
+            requests, document = self.requisites.for_page(portal, response, document)
+            yield from requests
+            if document is None:
+                return
         if document is not None:
             yield document
         else:

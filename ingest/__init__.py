@@ -37,10 +37,12 @@ def hints(doc: Document) -> parsers.Hints:
     return parsers.Hints(agency=doc.agency_hint, title=doc.link_text)
 
 
-def parse(doc: Document) -> parsers.Report:
-    """What the parser reads in a document (raises what ``parsers.parse_document`` raises)."""
+def parse(doc: Document, images: Callable[[str], bytes | None] | None = None
+          ) -> parsers.Report:
+    """What the parser reads in a document (raises what ``parsers.parse_document`` raises);
+    ``images`` gives the archived bytes of a picture URL (tables printed as pictures)."""
     return parsers.parse_document(doc.body, content_type=doc.content_type, name=doc.name,
-                                  hints=hints(doc))
+                                  hints=hints(doc), images=images)
 
 
 def warm_up() -> None:
@@ -69,12 +71,12 @@ class Parsed:
 
 
 def parse_safely(job: tuple) -> Parsed | parsers.Report | Exception:
-    """``parse`` in a worker process: (body, content type, name, hints) in, the report
-    (Parsed when it is one) or the exception out (picklable either way)."""
-    body, content_type, name, doc_hints = job
+    """``parse`` in a worker process: (body, content type, name, hints, images) in, the
+    report (Parsed when it is one) or the exception out (picklable either way)."""
+    body, content_type, name, doc_hints, images = job
     try:
         report = parsers.parse_document(body, content_type=content_type, name=name,
-                                        hints=doc_hints)
+                                        hints=doc_hints, images=images)
     except Exception as exc:  # noqa: BLE001 - a broken document is an outcome, not a crash
         return exc
     return Parsed.of(report) if report.is_report else report
@@ -97,8 +99,10 @@ class Ingest:
     def __init__(self, store: Store, *, run_id: int | None = None,
                  portal_ids: dict[str, int] | None = None,
                  metadata: MetadataWriter | None = None,
-                 parser_version: str | None = None, errors_once: bool = True) -> None:
+                 parser_version: str | None = None, errors_once: bool = True,
+                 images: Callable[[str], bytes | None] | None = None) -> None:
         self.store = store
+        self.images = images  # archived pictures by URL (reparse), for tables as pictures
         self.run_id = run_id
         self.portal_ids = dict(portal_ids or {})
         self.metadata = metadata
@@ -214,7 +218,7 @@ class Ingest:
             known = self.known(chunk)
             self._attach_fetches(chunk)
             todo = [d for d in chunk if (d.url, d.payload_digest) not in known]
-            jobs = [(d.body, d.content_type, d.name, hints(d)) for d in todo]
+            jobs = [(d.body, d.content_type, d.name, hints(d), self.images) for d in todo]
             if pool is not None and len(jobs) > 1:
                 results = pool.map_async(parse_safely, jobs,
                                          chunksize=max(1, len(jobs) // 32))

@@ -43,8 +43,9 @@ def _worker_init() -> None:
 
 
 def _parse(body: bytes, content_type: str | None, name: str | None,
-           hints: parsers.Hints | None) -> parsers.Report:
-    return parsers.parse_document(body, content_type=content_type, name=name, hints=hints)
+           hints: parsers.Hints | None, images: dict[str, bytes] | None = None) -> parsers.Report:
+    return parsers.parse_document(body, content_type=content_type, name=name, hints=hints,
+                                  images=images.get if images else None)
 
 
 class ParserPool:
@@ -64,11 +65,14 @@ class ParserPool:
 
     async def parse(self, body: bytes, *, content_type: str | None = None,
                     name: str | None = None,
-                    hints: parsers.Hints | None = None) -> parsers.Report:
-        """``parsers.parse_document`` in a worker; raises what it raises, or ParserGone."""
-        if self.processes <= 0 or parsers.sniff(body, content_type, name) in INLINE_KINDS:
-            return _parse(body, content_type, name, hints)
-        future = self._pool().submit(_parse, body, content_type, name, hints)
+                    hints: parsers.Hints | None = None,
+                    images: dict[str, bytes] | None = None) -> parsers.Report:
+        """``parsers.parse_document`` in a worker; raises what it raises, or ParserGone.
+        ``images``: a page's pictures of tables by URL (read by OCR: never inline)."""
+        if self.processes <= 0 or (not images
+                                   and parsers.sniff(body, content_type, name) in INLINE_KINDS):
+            return _parse(body, content_type, name, hints, images)
+        future = self._pool().submit(_parse, body, content_type, name, hints, images)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except TimeoutError:

@@ -164,7 +164,8 @@ class StorePipeline:
             try:
                 result = await self.parser_pool.parse(
                     doc.body, content_type=doc.content_type, name=doc.url,
-                    hints=parsers.Hints(agency=doc.agency_hint, title=doc.link_text))
+                    hints=parsers.Hints(agency=doc.agency_hint, title=doc.link_text),
+                    images=item.images)
             except Exception as exc:  # noqa: BLE001 - a broken document is an outcome
                 result = exc
         try:

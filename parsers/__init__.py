@@ -8,7 +8,9 @@ and the accounting checks.
 
 from __future__ import annotations
 
-from . import narrative
+from collections.abc import Callable
+
+from . import narrative, scan
 from .checks import CheckFailure, check
 from .classify import IMAGE_ONLY, NO_TABLE, NOT_A_REPORT, PARSED, STATUSES, classify
 from .document import Document
@@ -26,13 +28,15 @@ from .values import Cell
 
 PARSER_VERSION = "0.2.0"
 
-__all__ = ["IMAGE_ONLY", "NOT_A_REPORT", "NO_TABLE", "PARSED", "PARSER_VERSION", "STATUSES",
+__all__ = ["IMAGE_ONLY", "NEEDS_REVIEW", "NOT_A_REPORT", "NO_TABLE", "PARSED", "PARSER_VERSION",
+           "STATUSES",
            "Cell", "CheckFailure", "Hints", "ParseError", "Report", "UnsupportedDocument",
            "parse_document", "sniff"]
 
 # Bounds on what one document may cost (a hostile or broken file is an error, not a hang).
 MAX_BYTES = {"html": 16 << 20, "text": 16 << 20, "docx": 64 << 20, "pdf": 96 << 20,
-             "doc": 64 << 20, "wps": 64 << 20}
+             "doc": 64 << 20, "wps": 64 << 20, "image": 64 << 20}
+NEEDS_REVIEW = "needs-review"  # read by OCR, and an identity fails: maybe a misread
 
 
 class ParseError(ValueError):
@@ -50,6 +54,8 @@ def sniff(body: bytes, content_type: str | None = None, name: str | None = None)
     name = (name or "").lower().split("?")[0]
     if head.startswith(b"%PDF"):
         return "pdf"
+    if scan.is_image(body):
+        return "image"
     if head.startswith(b"PK\x03\x04"):
         return "docx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -63,8 +69,14 @@ def sniff(body: bytes, content_type: str | None = None, name: str | None = None)
 
 
 def parse_document(body: bytes, *, content_type: str | None = None, name: str | None = None,
-                   hints: Hints | None = None) -> Report:
+                   hints: Hints | None = None,
+                   images: Callable[[str], bytes | None] | None = None,
+                   ocr: bool = True) -> Report:
     """Parse one document as it was fetched (or read from disk).
+
+    A scan (an image, an image-only PDF or DOCX, a PDF whose fonts map no text) is read by
+    OCR unless ``ocr`` is False. ``images`` gives the bytes of a URL (from the archive) for
+    an HTML page whose tables are pictures; ``name`` is then the page's URL.
 
     Raises ParseError (with a reason) for a broken, oversized or unconvertible file.
     """
@@ -73,24 +85,78 @@ def parse_document(body: bytes, *, content_type: str | None = None, name: str | 
         raise ParseError(f"{kind.upper()} document of {len(body)} bytes is over the "
                          f"{MAX_BYTES[kind]} byte limit")
     try:
-        if kind == "html":
+        reading = None
+        if kind == "image":
+            doc = Document(kind="image", lines=[], tokens=[], image_only=True)
+            reading = scan.read_pictures([body], strict=True) if ocr else None
+            if reading is not None and not reading.pages:
+                raise ParseError(f"IMAGE: a picture of {len(body)} bytes too small to be a page")
+        elif kind == "html":
             doc = read_html(body, charset_from_content_type(content_type))
         elif kind == "docx":
             doc = read_docx(body)
         elif kind == "pdf":
             doc = read_pdf(body)
         elif kind in ("doc", "wps"):
-            doc = read_docx(to_docx(body, kind))
+            converted = to_docx(body, kind)
+            doc = read_docx(converted)
             doc.kind = kind
+            if ocr and doc.image_only:  # pictures of pages: read from the DOCX made of it
+                reading = _scanned("docx", converted, doc, name, images)
         else:
             text, encoding, source = decode(body, charset_from_content_type(content_type))
             doc = read_text(text)
             doc.encoding, doc.encoding_source = encoding, source
+        if ocr and reading is None and (not doc.tokens or doc.unmapped_text):
+            reading = _scanned(kind, body, doc, name, images)
+        if reading is not None:
+            return _ocr_report(doc, reading, hints)
         return build_report(doc, hints)
+    except scan.ScanError as exc:
+        raise ParseError(f"{kind.upper()}: {exc}") from exc
     except (DocxError, PdfError, HtmlError, ConversionError, TableError) as exc:
         raise ParseError(f"{kind.upper()}: {exc}") from exc
     except (RecursionError, MemoryError) as exc:
         raise ParseError(f"{kind.upper()}: document too deeply nested or too large") from exc
+
+
+def _scanned(kind: str, body: bytes, doc: Document, name: str | None,
+             images: Callable[[str], bytes | None] | None) -> scan.ScanReading | None:
+    """OCR of a document whose tables are pictures, or None when it has none."""
+    reading = None
+    if kind == "pdf" and (doc.image_only or doc.unmapped_text):
+        reading = scan.read_scan(scan.pdf_pages(body))
+    elif kind == "docx" and doc.image_only:
+        reading = scan.read_pictures(scan.docx_pictures(body))
+    elif kind == "html" and images is not None:
+        pictures = [data for data in map(images, scan.html_image_urls(body, name)) if data]
+        if pictures:
+            reading = scan.read_pictures(pictures)
+    if reading is not None and not reading.pages:
+        doc.notes.extend(reading.notes)
+        return None  # nothing the size of a page to read
+    return reading
+
+
+def _ocr_report(doc: Document, reading: scan.ScanReading, hints: Hints | None) -> Report:
+    """The report of a scan: the OCR'd cells and prose read like any other document's;
+    each value with its confidence; a failed identity makes it "needs review"."""
+    doc.tokens = reading.tokens
+    doc.lines = doc.lines + [line for line in reading.lines if line]
+    doc.title = doc.title or scan.title_line(reading.lines)
+    doc.unmapped_text = False
+    doc.notes = doc.notes + reading.notes
+    report = build_report(doc, hints)
+    if scan.recount(report.cells):
+        formats = {report.format} if report.format in ("2019", "2021") else {"2019", "2021"}
+        report.checks_failed = check(report.cells, formats)
+    report.ocr = scan.ocr_summary(reading, report.cells, scan.value_sources(reading.tokens))
+    report.notes.append(f"read by OCR ({reading.engine}): {reading.pages} page(s) in "
+                        f"{reading.seconds:.1f} s")
+    if report.checks_failed and report.status == PARSED:
+        # A sum that does not add up on a scan may be a misread digit, not a printed error.
+        report.status = NEEDS_REVIEW
+    return report
 
 
 def build_report(doc: Document, hints: Hints | None = None) -> Report:

@@ -13,7 +13,8 @@ from .values import Cell
 class Report:
     is_report: bool  # False for guides, notices and other pages that are not annual reports
     document_type: str  # "html" | "docx" | "pdf" | "doc" | "wps" | "text"
-    # "parsed" | "no-table" | "image-only" | "not-a-report" (parsers.classify)
+    # "parsed" | "no-table" | "image-only" | "not-a-report" (parsers.classify), or
+    # "needs-review": read by OCR with a failed identity (parsers.NEEDS_REVIEW)
     status: str = "parsed"
     title: str | None = None
     agency: str | None = None
@@ -29,6 +30,8 @@ class Report:
     encoding: str | None = None
     encoding_source: str | None = None
     notes: list[str] = field(default_factory=list)
+    # A scan read by OCR: engine, pages, bound hit, each value's confidence (parsers.scan)
+    ocr: dict | None = None
 
     def values(self) -> dict[str, int | float | None]:
         return {key: cell.value for key, cell in self.cells.items()}
@@ -42,6 +45,8 @@ class Report:
             "values": self.values(),
             "checks_failed": [c.to_json() for c in self.checks_failed],
         }
+        if self.ocr is not None:
+            out["ocr"] = self.ocr
         if source is not None:
             out["source"] = source
         return out

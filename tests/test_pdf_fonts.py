@@ -47,10 +47,26 @@ def test_a_pdf_whose_fonts_have_no_unicode_map_is_unmapped_text(seed_pdf, tmp_pa
     assert "(cid:" in extract_text(str(path))  # what other extractors make of it
 
     report = parsers.parse_document(broken, name="nomap.pdf",
-                                    hints=parsers.Hints(title=title))
+                                    hints=parsers.Hints(title=title), ocr=False)
     assert report.is_report and report.status == "unmapped-text"
     assert any("no Unicode mapping" in note for note in report.notes)
     # nothing read from glyph numbers: no value, not even a 0, and no failed identity
     assert all(cell.value is None for cell in report.cells.values())
     assert report.checks_failed == []
     assert report.to_json()["status"] == "unmapped-text"
+
+
+def test_a_pdf_whose_fonts_have_no_unicode_map_is_read_by_ocr(seed_pdf):
+    """What the text layer cannot say, the rendered page shows: OCR reads the values."""
+    seed, title, pdf = seed_pdf
+    report = parsers.parse_document(without_unicode_maps(pdf), name="nomap.pdf",
+                                    hints=parsers.Hints(title=title))
+    assert report.ocr is not None and report.ocr["pages"] >= 4
+    # the failed identity the text layer shows (a total printed as 0), flagged for review
+    printed = parsers.parse_document(pdf, name="report.pdf")
+    assert [f.key for f in report.checks_failed] == [f.key for f in printed.checks_failed]
+    assert report.status == ("needs-review" if printed.checks_failed else "parsed")
+    values = report.values()
+    right = sum(values.get(k) == v for k, v in seed.values.items())
+    assert right >= 0.98 * len(seed.values), {
+        k: (values.get(k), v) for k, v in seed.values.items() if values.get(k) != v}

@@ -9,7 +9,8 @@ python=${PYTHON:-python3}
 packages=(
   chromium          # headless Chromium via Playwright (no download): the crawler renders
                     # script-built lists and challenges; tests drive nianbao serve
-  fonts-wqy-zenhei  # a CJK font so nianbao plot draws Chinese labels (and LibreOffice makes CJK PDFs)
+  fonts-wqy-zenhei  # a CJK font so nianbao plot draws Chinese labels (and LibreOffice makes CJK PDFs;
+                    # tests/corpus/scan.py draws scanned pages with it)
   libreoffice-writer-nogui  # the parser converts .doc/.wps to DOCX; tests make PDF/.doc corpora
   postgresql        # tests run the derived views, query and read-only sql on a real PostgreSQL
   redis-server      # crawl --distributed shares its frontier through Redis; tests start one

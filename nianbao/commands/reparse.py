@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import parsers
 from archive.documents import documents
 from archive.reader import full_index, warc_files
+from archive.resources import ArchivedBodies
 from ingest import Ingest, warm_up
 from store import Store
 
@@ -76,7 +77,8 @@ def reparse(warc_dir: Path, store: Store, *, processes: int = 0, progress: bool 
     left running when given, else one is started and stopped here."""
     run_id = store.start_run("reparse")
     files = warc_files(warc_dir)
-    ingest = Ingest(store, run_id=run_id)
+    # a report page whose tables are pictures gets them from the archive, never the network
+    ingest = Ingest(store, run_id=run_id, images=ArchivedBodies(warc_dir))
     bar = Progress(TextColumn("reparse"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[versions]} new versions, "
                               "{task.fields[errors]} errors"),
