@@ -415,7 +415,7 @@ class WarcFileWriter:
     def _write_resource(self, url: str, body: bytes, content_type: str, *,
                         refers_to: str | None, concurrent_to: str | None,
                         fetched_at: datetime | None,
-                        extra_headers: dict[str, str] | None) -> RecordLocation:
+                        extra_headers: dict[str, str] | None = None) -> RecordLocation:
         writer = self._ensure_open()
         headers = {"WARC-Date": warc_date(fetched_at), **(extra_headers or {})}
         if refers_to:

@@ -138,7 +138,7 @@ def describe_error(exc: Exception) -> tuple[int, str]:
         return 2, f"bad database URL (--db or NIANBAO_DB_URL): {line}"
     if isinstance(exc, sa.OperationalError | sa.InterfaceError):
         return 1, f"database: {line}"
-    return 1, f"{type(exc).__name__}: {line}" if not isinstance(exc, OSError) else line
+    return 1, f"{type(exc).__name__}: {line}"
 
 
 if __name__ == "__main__":

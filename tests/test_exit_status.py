@@ -175,6 +175,7 @@ def test_no_traceback_without_debug_and_one_with_it(tmp_path, capsys):
 def test_sql_stops_a_runaway_query(tmp_path, capsys):
     runaway = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
                "SELECT count(*) FROM c")
+    assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0  # sql never makes one
     started = time.monotonic()
     assert main(["sql", "--data-dir", str(tmp_path), "--timeout", "1", runaway]) == 1
     assert time.monotonic() - started < 15
@@ -186,6 +187,7 @@ def test_serve_on_a_public_address_warns_that_the_database_is_readable(tmp_path)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0  # serve never makes one
     process = subprocess.Popen(
         [sys.executable, "-m", "nianbao.cli", "serve", "--data-dir", str(tmp_path),
          "--host", "0.0.0.0", "--port", str(port)],

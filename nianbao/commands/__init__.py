@@ -15,7 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "crawl": ("crawl", "crawl the portals of a config file"),
     "parse": ("parse", "parse one local document, print report JSON"),
     "keys": ("keys", "list the canonical keys with their Chinese and English labels"),
-    "export": ("export", "write every stored report (newest version)"),
+    "export": ("export", "write every stored report (one row each)"),
     "query": ("query", "query the collected reports (filters, keys, group-by)"),
     "sql": ("sql", "run one read-only SQL query"),
     "serve": ("serve", "browse and query the database in a web page (Datasette, read-only)"),
@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                            "network)"),
     "export-wacz": ("export_wacz", "package the WARC archive as a WACZ file"),
     "workers": ("workers", "the workers of a distributed crawl"),
-    "ingest": ("ingest", "archive local files and folders, then parse and store them"),
-    "db": ("db", "the database's schema: db upgrade"),
+    "ingest": ("ingest", "archive and parse local files and folders (PDF, Word, HTML, "
+                          "text)"),
+    "db": ("db", "the database's schema (upgrade)"),
 }
