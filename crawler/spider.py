@@ -26,10 +26,13 @@ from .adapters.base import response_anchors
 from .challenge import CHALLENGE_STATUSES, is_challenge
 from .frontier import Entry, Frontier
 from .items import DocumentItem, FailureItem
-from .links import LinkKind, classify, desktop_url, is_attachment
+from .links import LinkKind, classify, desktop_url, hub, is_attachment
 from .portal import Portal
 
 DEFAULT_MAX_DEPTH = 30
+DEFAULT_HUB_BUDGET = 40  # navigation pages a portal may spend on the way to its reports
+# Best first: reports and their files, then lists, then hubs by their vocabulary score.
+_PRIORITY = {LinkKind.REPORT: 300, LinkKind.ATTACHMENT: 300, LinkKind.LISTING: 200}
 _ADAPTER_META = ("hanweb_proxy", "hanweb_annual", "gkmlpt_api", "annual_level")
 _FOLLOW = (LinkKind.REPORT, LinkKind.LISTING, LinkKind.ATTACHMENT)
 
@@ -46,6 +49,7 @@ class ReportSpider(scrapy.Spider):
         self.frontier = Frontier(frontier) if frontier else None
         self.warc_dir = warc_dir
         self.blocked: dict[str, str] = {}  # portal -> the URL it was blocked at
+        self.hubs: Counter[str] = Counter()  # navigation requests spent, per portal
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -125,7 +129,8 @@ class ReportSpider(scrapy.Spider):
 
     def _request(self, portal: Portal, url: str, kind: LinkKind, text: str | None,
                  referer: str | None, *, method: str = "GET", body: bytes | None = None,
-                 extra: dict | None = None, depth: int = 0) -> scrapy.Request | None:
+                 extra: dict | None = None, depth: int = 0,
+                 score: float = 0.0) -> scrapy.Request | None:
         if portal.name in self.blocked:
             return None
         desktop = desktop_url(url)
@@ -148,8 +153,13 @@ class ReportSpider(scrapy.Spider):
         if self.scheduled[portal.name] >= portal.max_pages:
             self.crawler.stats.inc_value(f"nianbao/page_limit_hit/{portal.name}")
             return None
+        if kind is LinkKind.HUB:
+            budget = int(portal.options.get("hub_budget", DEFAULT_HUB_BUDGET))
+            if self.hubs[portal.name] >= budget:
+                self.crawler.stats.inc_value(f"nianbao/hub_budget_hit/{portal.name}")
+                return None
         meta = {"kind": kind.value, "link_text": text, "referer": referer, "depth": depth,
-                **(extra or {})}
+                "priority": _PRIORITY.get(kind, int(score * 10)), **(extra or {})}
         if urlsplit(url).fragment:
             meta["fragment_url"] = url
         if self.frontier and not self.frontier.add(portal.name, key, url, method, body, meta):
@@ -157,6 +167,9 @@ class ReportSpider(scrapy.Spider):
             return None
         self.seen.add(scoped)
         self.scheduled[portal.name] += 1
+        if kind is LinkKind.HUB:
+            self.hubs[portal.name] += 1
+            self.crawler.stats.inc_value(f"nianbao/hubs/{portal.name}")
         return self._build(portal, url, key, meta, method=method, body=body)
 
     def _build(self, portal: Portal, url: str, key: str, meta: dict, *, method: str = "GET",
@@ -181,7 +194,7 @@ class ReportSpider(scrapy.Spider):
                        "X-Requested-With": "XMLHttpRequest"}
         return scrapy.Request(url, method=method, body=body, headers=headers,
                               callback=self.parse, errback=self.failed, meta=full,
-                              dont_filter=True)
+                              priority=int(meta.get("priority") or 0), dont_filter=True)
 
     # -- responses ---------------------------------------------------------------------
 
@@ -249,8 +262,15 @@ class ReportSpider(scrapy.Spider):
             if request:
                 yield request
         html = isinstance(response, HtmlResponse)
-        for url, text in response_anchors(response) if html else ():
-            link_kind = classify(url, text)
+        anchors = response_anchors(response) if html else []
+        judged = [(url, text, classify(url, text)) for url, text in anchors]
+        if kind is LinkKind.REPORT and sum(k is LinkKind.REPORT for _, _, k in judged) >= 3:
+            # An ambiguous title led to a list of reports ("政府信息公开工作年度报告" with
+            # no unit, no year): read it as the list it is.
+            kind = LinkKind.LISTING
+        navigating = kind in (LinkKind.LISTING, LinkKind.HUB)
+        in_reports = navigating and _about_reports(response)
+        for url, text, link_kind in judged:
             if kind is LinkKind.REPORT:
                 # On a report page any attached file may be the report itself; its own
                 # navigation leads back to lists already known.
@@ -258,13 +278,19 @@ class ReportSpider(scrapy.Spider):
                     link_kind = LinkKind.ATTACHMENT
                 elif link_kind is not LinkKind.REPORT:
                     continue
+            score = 0.0
+            if link_kind is None and navigating:
+                score = hub(url, text, in_reports=in_reports)
+                if score > 0:
+                    link_kind = LinkKind.HUB
             if link_kind is None:
                 continue
-            followable += 1
-            request = self._request(portal, url, link_kind, text, response.url, depth=depth)
+            followable += link_kind is not LinkKind.HUB
+            request = self._request(portal, url, link_kind, text, response.url, depth=depth,
+                                    score=score)
             if request:
                 yield request
-        if (kind is LinkKind.LISTING and not followable and not adapted
+        if (navigating and not followable and not adapted
                 and html and portal.render == "auto" and not response.meta.get("render")
                 and b"<script" in response.body.lower()):
             # A list page with nothing to follow and scripts on it: its list is built in
@@ -279,7 +305,7 @@ class ReportSpider(scrapy.Spider):
 
     def _rendered(self, portal: Portal, response: Response) -> scrapy.Request:
         meta = {k: v for k, v in response.meta.items()
-                if k in ("kind", "link_text", "referer", "depth", "fragment_url",
+                if k in ("kind", "link_text", "referer", "depth", "fragment_url", "priority",
                          *_ADAPTER_META)}
         request = response.request
         return self._build(portal, request.url, response.meta.get("frontier_key"), meta,
@@ -345,6 +371,17 @@ class ReportSpider(scrapy.Spider):
             if reason == "finished":
                 self.frontier.finish(name)
         self.frontier.close()
+
+
+def _about_reports(response: Response) -> bool:
+    """Whether a page is about annual reports (its title, heading or the link that led to
+    it): there year and unit sub-columns lead on to them."""
+    from parsers.titles import is_report_title
+
+    if is_report_title(response.meta.get("link_text")):
+        return True
+    heads = response.xpath("//title/text() | //h1/text() | //h2/text()").getall()
+    return any(is_report_title(h) for h in heads)
 
 
 def _carry(meta: dict) -> dict:
