@@ -26,6 +26,8 @@ from .adapters.base import response_anchors
 from .challenge import CHALLENGE_STATUSES, is_challenge
 from .frontier import Entry, Frontier
 from .items import DocumentItem, FailureItem
+from .listapi import ListApi, learn, remaining
+from .listapi import read as read_api
 from .links import LinkKind, classify, desktop_url, hub, is_attachment
 from .portal import Portal
 
@@ -33,7 +35,8 @@ DEFAULT_MAX_DEPTH = 30
 DEFAULT_HUB_BUDGET = 40  # navigation pages a portal may spend on the way to its reports
 # Best first: reports and their files, then lists, then hubs by their vocabulary score.
 _PRIORITY = {LinkKind.REPORT: 300, LinkKind.ATTACHMENT: 300, LinkKind.LISTING: 200}
-_ADAPTER_META = ("hanweb_proxy", "hanweb_annual", "gkmlpt_api", "annual_level")
+_ADAPTER_META = ("hanweb_proxy", "hanweb_annual", "gkmlpt_api", "annual_level", "list_api",
+                 "api_page")
 _FOLLOW = (LinkKind.REPORT, LinkKind.LISTING, LinkKind.ATTACHMENT)
 
 
@@ -41,7 +44,8 @@ class ReportSpider(scrapy.Spider):
     name = "reports"
 
     def __init__(self, portals: list[Portal], *args, frontier: str | None = None,
-                 warc_dir: str | None = None, **kwargs) -> None:
+                 warc_dir: str | None = None, apis: dict[str, list[dict]] | None = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.portals = {p.name: p for p in portals}
         self.scheduled: Counter[str] = Counter()
@@ -50,6 +54,11 @@ class ReportSpider(scrapy.Spider):
         self.warc_dir = warc_dir
         self.blocked: dict[str, str] = {}  # portal -> the URL it was blocked at
         self.hubs: Counter[str] = Counter()  # navigation requests spent, per portal
+        # List APIs learned by earlier crawls (asked directly, no browser) and by this one
+        # (nianbao.crawl stores them per portal): portal -> API key -> ListApi as JSON.
+        self.known_apis = {name: [ListApi.from_json(a) for a in found]
+                           for name, found in (apis or {}).items() if name in self.portals}
+        self.learned: dict[str, dict[str, dict]] = {}
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -69,6 +78,10 @@ class ReportSpider(scrapy.Spider):
     async def start(self):
         for portal in self.portals.values():
             resumed = self.frontier.begin(portal.name) if self.frontier else False
+            for api in self.known_apis.get(portal.name, ()):
+                request = self._api_request(portal, api, 0)
+                if request:
+                    yield request
             if not resumed:
                 for url in portal.start_urls:
                     request = self._request(portal, url, LinkKind.LISTING, text=None,
@@ -189,9 +202,13 @@ class ReportSpider(scrapy.Spider):
         if "timeout" in portal.options:
             full["download_timeout"] = float(portal.options["timeout"])
         headers = None
-        if method == "POST":
+        if meta.get("list_api"):
+            headers = dict(meta["list_api"].get("headers") or {}) or None
+        elif method == "POST":
             headers = {"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
                        "X-Requested-With": "XMLHttpRequest"}
+        if render:
+            self.crawler.stats.inc_value(f"nianbao/renders/{portal.name}")
         return scrapy.Request(url, method=method, body=body, headers=headers,
                               callback=self.parse, errback=self.failed, meta=full,
                               priority=int(meta.get("priority") or 0), dont_filter=True)
@@ -237,6 +254,10 @@ class ReportSpider(scrapy.Spider):
             stats.inc_value(f"nianbao/errors/{portal.name}")
             yield FailureItem(portal=portal.name, url=response.url, stage="fetch",
                               message=f"HTTP {response.status}", frontier_key=key)
+            return
+        if response.meta.get("list_api"):
+            yield from self._api_page(portal, response)
+            self._settle(portal, key)
             return
         document = None
         if kind in (LinkKind.REPORT, LinkKind.ATTACHMENT) or not isinstance(response,
@@ -290,7 +311,10 @@ class ReportSpider(scrapy.Spider):
                                     score=score)
             if request:
                 yield request
+        if navigating and response.meta.get("browser_capture"):
+            yield from self._learn_apis(portal, response, depth)
         if (navigating and not followable and not adapted
+                and response.url not in self._api_pages(portal)
                 and html and portal.render == "auto" and not response.meta.get("render")
                 and b"<script" in response.body.lower()):
             # A list page with nothing to follow and scripts on it: its list is built in
@@ -302,6 +326,63 @@ class ReportSpider(scrapy.Spider):
             yield document
         else:
             self._settle(portal, key)
+
+    # -- list APIs -----------------------------------------------------------------------
+
+    def _api_pages(self, portal: Portal) -> set[str]:
+        """List pages whose API is known: no browser is needed for them."""
+        return {a.page_url for a in self.known_apis.get(portal.name, ())}
+
+    def _api_request(self, portal: Portal, api: ListApi, n: int) -> scrapy.Request | None:
+        url, method, body = api.request(n)
+        request = self._request(portal, url, LinkKind.LISTING, None, api.page_url,
+                                method=method, body=body,
+                                extra={"list_api": api.to_json(), "api_page": n})
+        if request is not None:
+            self.crawler.stats.inc_value(f"nianbao/api_pages/{portal.name}")
+            self.crawler.stats.max_value(f"nianbao/deepest_page/{portal.name}", n + 1)
+        return request
+
+    def _learn_apis(self, portal: Portal, response: Response, depth: int
+                    ) -> Iterator[scrapy.Request]:
+        capture = response.meta["browser_capture"]
+        for api, page in learn(capture.exchanges, response.url, response_anchors(response)):
+            known = self.learned.setdefault(portal.name, {})
+            if api.key() not in known:
+                known[api.key()] = api.to_json()
+                self.crawler.stats.inc_value(f"nianbao/apis_learned/{portal.name}")
+            self.crawler.stats.max_value(f"nianbao/deepest_page/{portal.name}", 1)
+            for url, title in page.links:  # the DOM has them too, unless the page hid some
+                kind = classify(url, title)
+                if kind is not None:
+                    request = self._request(portal, url, kind, title, response.url,
+                                            depth=depth)
+                    if request:
+                        yield request
+            for n in remaining(api, page, 0):
+                request = self._api_request(portal, api, n)
+                if request:
+                    yield request
+
+    def _api_page(self, portal: Portal, response: Response) -> Iterator[scrapy.Request]:
+        api = ListApi.from_json(response.meta["list_api"])
+        n = int(response.meta.get("api_page") or 0)
+        page = read_api(response.body, response.url, api)
+        if page is None:
+            self.crawler.stats.inc_value(f"nianbao/api_unreadable/{portal.name}")
+            return
+        depth = int(response.meta.get("depth", 0)) + 1
+        for url, title in page.links:
+            kind = classify(url, title)
+            if kind is None:
+                continue
+            request = self._request(portal, url, kind, title, response.url, depth=depth)
+            if request:
+                yield request
+        for k in remaining(api, page, n):
+            request = self._api_request(portal, api, k)
+            if request:
+                yield request
 
     def _rendered(self, portal: Portal, response: Response) -> scrapy.Request:
         meta = {k: v for k, v in response.meta.items()

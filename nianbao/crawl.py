@@ -18,6 +18,7 @@ import parsers
 from crawler import Portal, ReportSpider, crawl_settings
 from scheduler.changes import record_portal_results
 from store import Store
+from store.apis import load_apis, save_apis
 
 from . import __version__
 
@@ -45,6 +46,8 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
         run_id = store.start_run(command)
         portal_ids = {p.name: store.portal_id(p.name, list(p.start_urls), list(p.allowed_hosts),
                                               p.agency) for p in portals}
+        # discovery: list APIs learned by earlier crawls are asked directly (docs/discovery.md)
+        apis = load_apis(store.session, portal_ids)
     contact = os.environ.get("NIANBAO_CONTACT", CONTACT)
     settings = crawl_settings(
         portals, warc_dir=str(warc_dir), version=__version__, contact=contact,
@@ -80,7 +83,7 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ReportSpider)
     process.crawl(crawler, portals=portals, frontier=str(Path(data_dir) / "frontier.sqlite"),
-                  warc_dir=str(warc_dir))
+                  warc_dir=str(warc_dir), apis=apis)
     # Everything loaded so far (Scrapy, the parsers' tables, the archive index) lives as
     # long as the crawl: out of the collector's way, full collections stay short.
     gc.freeze()
@@ -90,6 +93,8 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     blocked = dict(getattr(crawler.spider, "blocked", {}) or {})
     summary = CrawlSummary(run_id, status, stats, list(portal_ids), blocked)
     with Store(db_url) as store:
+        save_apis(store.session, portal_ids, getattr(crawler.spider, "learned", {}) or {},
+                  run_id)
         store.finish_run(run_id, status, pages=summary.total("pages"),
                          documents=summary.total("documents"), reports=summary.total("reports"),
                          errors=summary.total("errors"))

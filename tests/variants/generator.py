@@ -157,6 +157,13 @@ class VariantPortal:
                 "info": f"/info/{self.column_number}/{ident}.htm",
                 "aspx": f"/pages/PublicDetail.aspx?id={ident}"}[self.spec.detail]
 
+    def id_path(self, ident: str) -> str:
+        """Where a page lives when the list script builds its address from the id alone."""
+        if not hasattr(self, "_id_template"):
+            self._id_template = ("/art/show/art_{id}.html" if self.spec.detail == "art"
+                                 else self._detail_path("{id}", 2023))
+        return self._id_template.replace("{id}", ident)
+
     @property
     def column_number(self) -> int:
         return 3000 + self.spec.seed % 997
@@ -438,10 +445,7 @@ x.send('col=1&webid=1&columnid={list_id}&unitid={list_id}&perpage={per}');
                   "result.records+hasNext": "d.result.records", "list+count": "d.list",
                   "bare-list": "d"}[shape]
         link = (f"it.{self.url_key}" if self.url_key else
-                f"'{self._detail_path('ID', 2023).replace('ID', chr(39) + '+it.id+' + chr(39))}'")
-        if self.url_key is None and self.spec.detail == "art":
-            # the path holds a date the id does not give: publish under a fixed folder
-            link = "'/art/show/art_' + it.id + '.html'"
+                "'" + self.id_path("' + it.id + '") + "'")
         if how == "get":
             call = f"fetch('{self.api}?{urlencode(params)}')"
         elif how == "form":
@@ -467,10 +471,7 @@ x.send('col=1&webid=1&columnid={list_id}&unitid={list_id}&perpage={per}');
         if self.url_key is not None:
             return
         for e in entries:
-            if self.spec.detail == "art":
-                new = f"/art/show/art_{e.id}.html"
-            else:
-                new = self._detail_path(e.id, 2023)
+            new = self.id_path(e.id)
             old = resource_key(e.path)
             self.resources[resource_key(new)] = self.resources.pop(old)
             if e.document == e.path:
@@ -542,18 +543,15 @@ function loadMore() {{
     def _list_script_links(self, list_id, path, title, entries) -> None:
         func = self.rng.choice(("openDetail", "viewInfo", "goDetail"))
         style = self.rng.choice(("onclick", "href", "window"))
-        target = self._detail_path("ID", 2023)
         for e in entries:  # the script builds the address from the id alone
-            new = target.replace("ID", e.id) if self.spec.detail != "art" else \
-                f"/art/show/art_{e.id}.html"
+            new = self.id_path(e.id)
             self.resources[resource_key(new)] = self.resources.pop(resource_key(e.path))
             if e.path in self.reports:
                 self.reports[self.reports.index(e.path)] = new
             if e.path in self.decoys:
                 self.decoys[self.decoys.index(e.path)] = new
             e.path = new
-        built = (target.replace("ID", "' + id + '") if self.spec.detail != "art"
-                 else "/art/show/art_' + id + '.html")
+        built = self.id_path("' + id + '")
         nav = "window.open('%s')" if style == "window" else "location.href = '%s'"
         script = f"<script>function {func}(id) {{ {nav % built}; }}</script>"
         items = []
