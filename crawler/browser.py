@@ -32,6 +32,7 @@ from twisted.python.threadpool import ThreadPool
 from archive.writer import BrowserCapture, HttpExchange
 
 from .challenge import is_challenge
+from .interact import interact
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,14 @@ class Renderer:
                     break
                 page.wait_for_timeout(200)
                 page.wait_for_load_state("networkidle", timeout=self.timeout_ms)
-            dom = page.content()
+            # discovery: script-built links and script-driven pagers (crawler.interact)
+            held: list = []
+            revealed = interact(page, min(self.timeout_ms, 10_000), held)
+            # the navigations interaction held back were answered in the browser, not sent
+            responses = [r for r in responses if r.request not in held]
+            dom = _content(page, self.timeout_ms)
+            if revealed:
+                dom = _with_revealed(dom, revealed)
             final_url = page.url
             documents = [r for r in responses if r.request.resource_type == "document"
                          and r.request.frame == page.main_frame]
@@ -109,6 +117,29 @@ class Renderer:
                 self._playwright.stop()
         finally:
             self._browser = self._playwright = None
+
+
+def _content(page, timeout_ms: int) -> str:
+    """The DOM, once a navigation the last click started has settled."""
+    for _ in range(5):
+        try:
+            return page.content()
+        except Exception as exc:  # noqa: BLE001 - "the page is navigating": wait for it
+            if "navigating" not in str(exc):
+                raise
+            page.wait_for_load_state("load", timeout=timeout_ms)
+    return page.content()
+
+
+def _with_revealed(dom: str, links: list[tuple[str, str]]) -> str:
+    """The DOM with the links interaction revealed, as anchors in a marked block (the
+    rendered DOM is a derived record: this block says what clicking showed)."""
+    from html import escape
+
+    block = "".join(f'<a href="{escape(u)}">{escape(t)}</a>' for u, t in links)
+    block = f'<div id="nianbao-revealed" hidden>{block}</div>'
+    at = dom.lower().rfind("</body>")
+    return dom[:at] + block + dom[at:] if at >= 0 else dom + block
 
 
 def _looks_like_challenge(dom: str) -> bool:

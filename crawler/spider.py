@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import scrapy
+from lxml import etree
 from scrapy import signals
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.responsetypes import responsetypes
@@ -313,7 +314,7 @@ class ReportSpider(scrapy.Spider):
                 yield request
         if navigating and response.meta.get("browser_capture"):
             yield from self._learn_apis(portal, response, depth)
-        if (navigating and not followable and not adapted
+        if (navigating and (not followable and not adapted or _scripted_controls(response))
                 and response.url not in self._api_pages(portal)
                 and html and portal.render == "auto" and not response.meta.get("render")
                 and b"<script" in response.body.lower()):
@@ -463,6 +464,27 @@ def _about_reports(response: Response) -> bool:
         return True
     heads = response.xpath("//title/text() | //h1/text() | //h2/text()").getall()
     return any(is_report_title(h) for h in heads)
+
+
+_SCRIPTED = etree.XPath(
+    "//a[starts-with(normalize-space(@href), 'javascript:') or @onclick]"
+    " | //button[@onclick] | //input[@type='button'][@onclick] | //*[@onclick]")
+_PAGER_WORDS = ("下一页", "下页", "加载更多", "查看更多", "更多", "下一頁")
+
+
+def _scripted_controls(response: Response) -> bool:
+    """Whether a list page has controls only a browser can use: a pager driven by script
+    (``__doPostBack``, "加载更多") or links built by script whose text is worth following."""
+    if not isinstance(response, HtmlResponse) or response.meta.get("render"):
+        return False
+    from parsers.titles import TitleKind, title_kind
+
+    for element in _SCRIPTED(response.selector.root):
+        text = " ".join(element.itertext()).strip() or (element.get("value") or "")
+        if text in _PAGER_WORDS or text.isdigit() or title_kind(text) in (
+                TitleKind.REPORT, TitleKind.AMBIGUOUS, TitleKind.COLUMN):
+            return True
+    return False
 
 
 def _carry(meta: dict) -> dict:
