@@ -89,12 +89,12 @@ class Renderer:
                 page.wait_for_load_state("networkidle", timeout=self.timeout_ms)
             # discovery: script-built links and script-driven pagers (crawler.interact)
             held: list = []
-            revealed = interact(page, min(self.timeout_ms, 10_000), held)
+            revealed, states = interact(page, min(self.timeout_ms, 10_000), held)
             # the navigations interaction held back were answered in the browser, not sent
             responses = [r for r in responses if r.request not in held]
             dom = _content(page, self.timeout_ms)
             if revealed:
-                dom = _with_revealed(dom, revealed)
+                dom = _with_revealed(dom, revealed, states)
             final_url = page.url
             documents = [r for r in responses if r.request.resource_type == "document"
                          and r.request.frame == page.main_frame]
@@ -131,13 +131,13 @@ def _content(page, timeout_ms: int) -> str:
     return page.content()
 
 
-def _with_revealed(dom: str, links: list[tuple[str, str]]) -> str:
+def _with_revealed(dom: str, links: list[tuple[str, str]], states: int) -> str:
     """The DOM with the links interaction revealed, as anchors in a marked block (the
     rendered DOM is a derived record: this block says what clicking showed)."""
     from html import escape
 
     block = "".join(f'<a href="{escape(u)}">{escape(t)}</a>' for u, t in links)
-    block = f'<div id="nianbao-revealed" hidden>{block}</div>'
+    block = f'<div id="nianbao-revealed" data-states="{states}" hidden>{block}</div>'
     at = dom.lower().rfind("</body>")
     return dom[:at] + block + dom[at:] if at >= 0 else dom + block
 

@@ -35,8 +35,9 @@ _HOLD_OPEN = """() => { if (!window.__nbOpened) { window.__nbOpened = [];
 
 
 def interact(page, timeout_ms: int, held_requests: list | None = None
-             ) -> list[tuple[str, str]]:
-    """(URL, text) of the links the page revealed when used, beyond its first DOM.
+             ) -> tuple[list[tuple[str, str]], int]:
+    """(URL, text) of the links the page revealed when used, beyond its first DOM, and how
+    many list states (1 + pager clicks that showed something new) the page went through.
 
     The navigations held back are answered "204 No Content" inside the browser (which keeps
     the page where it is; an aborted one would replace it by an error page); they were never
@@ -58,6 +59,7 @@ def interact(page, timeout_ms: int, held_requests: list | None = None
     page.route("**/*", route)
     found: dict[str, str] = {}
     seen_before = {url for url, _ in _anchors(page)}
+    states = 1
     try:
         for step in range(MAX_STATES + 1):
             before = len(found)
@@ -74,10 +76,7 @@ def interact(page, timeout_ms: int, held_requests: list | None = None
             state["hold"] = False  # a postback pager navigates: let it
             try:
                 pager.click(timeout=timeout_ms)
-                # a form submit starts its navigation after the click returns
-                page.wait_for_timeout(150)
-                page.wait_for_load_state("load", timeout=timeout_ms)
-                page.wait_for_load_state("networkidle", timeout=timeout_ms)
+                _settle(page, seen_before | set(found), timeout_ms)
             except Exception:  # noqa: BLE001 - a pager that will not click ends the walk
                 break
             finally:
@@ -85,13 +84,28 @@ def interact(page, timeout_ms: int, held_requests: list | None = None
             new = {url for url, _ in _anchors(page)} - seen_before - set(found)
             if not new and len(found) == before and step > 0:
                 break
+            states += 1
     finally:
         try:
             page.unroute("**/*", route)
             page.wait_for_load_state("load", timeout=timeout_ms)
         except Exception:  # noqa: BLE001
             pass
-    return list(found.items())
+    return list(found.items()), states
+
+
+def _settle(page, known: set[str], timeout_ms: int) -> None:
+    """Wait until a pager click has shown something new (a form submit navigates, a "load
+    more" inserts records), or a short while if it shows nothing."""
+    for _ in range(40):
+        page.wait_for_timeout(25)
+        try:
+            page.wait_for_load_state("load", timeout=timeout_ms)
+        except Exception:  # noqa: BLE001 - still navigating: look again
+            continue
+        if {url for url, _ in _anchors(page)} - known:
+            page.wait_for_timeout(25)
+            return
 
 
 def _anchors(page) -> list[tuple[str, str]]:
@@ -123,8 +137,12 @@ def _script_links(page, held: list[str], timeout_ms: int) -> list[tuple[str, str
             held.clear()
             page.evaluate("() => { window.__nbOpened = []; }")
             element.click(timeout=min(timeout_ms, 3000), no_wait_after=True)
-            page.wait_for_timeout(80)
-            opened = page.evaluate("() => window.__nbOpened || []")
+            opened: list[str] = []
+            for _ in range(10):  # the navigation request reaches the route a moment later
+                page.wait_for_timeout(15)
+                opened = page.evaluate("() => window.__nbOpened || []")
+                if held or opened:
+                    break
         except Exception:  # noqa: BLE001 - a handler that throws reveals nothing
             continue
         for url in [*held, *opened]:

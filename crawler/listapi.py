@@ -94,7 +94,9 @@ class ListApi:
         return params
 
     def key(self) -> str:
-        return f"{self.method} {self.url.split('?')[0]} {self.where}:{self.param}"
+        """One API per list page and endpoint (one endpoint often serves every column,
+        told apart by a column id in the parameters)."""
+        return f"{self.page_url} {self.method} {self.url.split('?')[0]} {self.where}:{self.param}"
 
 
 @dataclass

@@ -9,6 +9,7 @@ first, so a killed crawl resumes without fetching or storing anything twice.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -292,6 +293,8 @@ class ReportSpider(scrapy.Spider):
             kind = LinkKind.LISTING
         navigating = kind in (LinkKind.LISTING, LinkKind.HUB)
         in_reports = navigating and _about_reports(response)
+        if navigating:
+            stats.max_value(f"nianbao/deepest_page/{portal.name}", _page_number(response))
         for url, text, link_kind in judged:
             if kind is LinkKind.REPORT:
                 # On a report page any attached file may be the report itself; its own
@@ -453,6 +456,19 @@ class ReportSpider(scrapy.Spider):
             if reason == "finished":
                 self.frontier.finish(name)
         self.frontier.close()
+
+
+_PAGE_IN_URL = re.compile(r"(?:index|list)_(\d+)\.\w+$|[?&](?:page|pageNo|pageIndex|curPage|p)="
+                          r"(\d+)", re.I)
+
+
+def _page_number(response: Response) -> int:
+    """Which page of its list a list page is (1 for a first page), as far as the URL or the
+    browser's pager clicks tell."""
+    match = _PAGE_IN_URL.search(response.url)
+    number = int(match.group(1) or match.group(2)) + (1 if match.group(1) else 0) if match else 1
+    states = response.xpath('//div[@id="nianbao-revealed"]/@data-states').get()
+    return max(number, int(states) if states and states.isdigit() else 1)
 
 
 def _about_reports(response: Response) -> bool:

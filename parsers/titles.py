@@ -112,6 +112,7 @@ HUB_WORDS: tuple[tuple[str, float], ...] = (
 AWAY_WORDS = ("新闻", "动态", "要闻", "图片", "视频", "办事", "服务", "互动", "留言", "信箱",
               "招聘", "招考", "English", "登录", "注册", "无障碍", "网站地图", "搜索", "天气",
               "旅游", "投资", "通知公告", "政策解读", "政策文件", "人事", "采购", "招标")
+_HUB_DECOYS_OK = {"目录", "专栏"}
 _YEAR_FOLDER = re.compile(r"^(19|20)\d{2}\s*(年度?)?\s*(报告|年报)?$")
 _UNIT_FOLDER = re.compile(r"(区政府部门|县政府部门|市政府部门|政府工作部门|部门|街道|镇|乡|"
                           r"区县|县区|单位|直属|委办局)$")
@@ -124,7 +125,10 @@ def hub_score(text: str | None, *, in_reports: bool = False) -> float:
     them): there year folders ("2022年") and unit folders ("街道", "区政府部门") lead on.
     """
     text = normalise(text)
-    if not text or len(text) > 30 or _DECOY.search(text) and not _REPORT.search(text):
+    if not text or len(text) > 30:
+        return 0.0
+    # A guide, a plan, an explainer is a document, not a way on; a 目录 or 专栏 is a way on.
+    if any(m.group(0) not in _HUB_DECOYS_OK for m in _DECOY.finditer(text)):
         return 0.0
     if any(word in text for word in AWAY_WORDS):
         return 0.0

@@ -141,6 +141,7 @@ class VariantPortal:
         self.url_key = self.rng.choice(("url", "link", "href", None))
         self.proxy = self.rng.choice(("/module/jpage/dataproxy.jsp", "/module/web/jpage/dataproxy.jsp"))
         self.trs = self.rng.random() < 0.4  # static pages paged by createPageHTML
+        self.more = self.rng.choice(("/ajax/more.jsp", "/loadmore", "/list/more.do"))
         self.build()
 
     # -- content -----------------------------------------------------------------------
@@ -521,7 +522,7 @@ x.send('col=1&webid=1&columnid={list_id}&unitid={list_id}&perpage={per}');
     def _list_load_more(self, list_id, path, title, entries) -> None:
         per = self.spec.per_page
         first = "".join(self._li(e) for e in entries[:per])
-        more = self.rng.choice(("/ajax/more.jsp", "/loadmore", "/list/more.do"))
+        more = self.more
         script = f"""<script>
 var start = {per};
 function loadMore() {{
@@ -535,7 +536,6 @@ function loadMore() {{
   x.send();
 }}
 </script>"""
-        self.more = more
         self.add(path, self.page(title, f"<h2>{_esc(title)}</h2><ul id='list'>{first}</ul>"
                                  f'<a id="more" href="javascript:;" onclick="loadMore()">'
                                  f"加载更多</a>{script}"))
