@@ -83,15 +83,12 @@ class Renderer:
             page.wait_for_load_state("networkidle", timeout=self.timeout_ms)
             # A challenge page sets its cookie and navigates; wait for what it loads.
             for _ in range(5):
-                if not _looks_like_challenge(page.content()):
+                if not _looks_like_challenge(page.content(), first.status if first else 200):
                     break
                 page.wait_for_timeout(200)
                 page.wait_for_load_state("networkidle", timeout=self.timeout_ms)
             # discovery: script-built links and script-driven pagers (crawler.interact)
-            held: list = []
-            revealed, states = interact(page, min(self.timeout_ms, 10_000), held)
-            # the navigations interaction held back were answered in the browser, not sent
-            responses = [r for r in responses if r.request not in held]
+            revealed, states = interact(page, min(self.timeout_ms, 10_000))
             dom = _content(page, self.timeout_ms)
             if revealed:
                 dom = _with_revealed(dom, revealed, states)
@@ -142,10 +139,12 @@ def _with_revealed(dom: str, links: list[tuple[str, str]], states: int) -> str:
     return dom[:at] + block + dom[at:] if at >= 0 else dom + block
 
 
-def _looks_like_challenge(dom: str) -> bool:
+def _looks_like_challenge(dom: str, status: int) -> bool:
+    """Whether the page still shows a challenge (judged with the status the page came with:
+    a list page whose script sets ``location.href`` on click is not one)."""
     from scrapy.http import HtmlResponse
 
-    return is_challenge(HtmlResponse("http://x/", status=412, body=dom.encode("utf-8")))
+    return is_challenge(HtmlResponse("http://x/", status=status, body=dom.encode("utf-8")))
 
 
 def _exchange(response) -> HttpExchange:
