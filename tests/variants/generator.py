@@ -141,6 +141,7 @@ class VariantPortal:
         self.url_key = self.rng.choice(("url", "link", "href", None))
         self.proxy = self.rng.choice(("/module/jpage/dataproxy.jsp", "/module/web/jpage/dataproxy.jsp"))
         self.trs = self.rng.random() < 0.4  # static pages paged by createPageHTML
+        self.group = self.rng.choice((1, 3))  # pages of records embedded in a Hanweb column
         self.more = self.rng.choice(("/ajax/more.jsp", "/loadmore", "/list/more.do"))
         self.build()
 
@@ -353,7 +354,7 @@ class VariantPortal:
                                      f"</ul>{pager}", head))
 
     def _list_datastore(self, list_id: str, path: str, title: str, entries: list[Entry]) -> None:
-        shown = entries[: self.spec.per_page * 3]
+        shown = entries[: self.spec.per_page * self.group]
         records = "".join(f"<record><![CDATA[{self._li(e)}]]></record>" for e in shown)
         web = "/web/" in self.proxy
         script = ("<script>var perpage = %d; $.ajax({url: '%s', type: 'POST', data: {col: 1, "
