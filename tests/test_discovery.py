@@ -222,3 +222,49 @@ def test_new_combinations_each_run(seed, tmp_path_factory):
         assert outcome.result.returncode == 0, outcome.result.stderr[-2000:]
         problems = variants.problems(outcome)
         assert not problems, f"variant seed {seed}:\n" + "\n".join(problems)
+
+
+# ------------------------------------------------------------------ adapters' variants
+
+def _page(url: str, html: str):
+    from scrapy.http import HtmlResponse, Request
+
+    return HtmlResponse(url, body=html.encode("utf-8"), encoding="utf-8",
+                        request=Request(url))
+
+
+def test_gkmlpt_sid_from_a_plain_script_variable_and_category_from_the_menu():
+    from crawler.adapters import GkmlptAdapter
+
+    adapter = GkmlptAdapter()
+    page = _page("http://h/gkmlpt/index", "<script>var sid = '757';</script>"
+                 "<a href='#11'>规划计划</a><a href='#2857'>政府信息公开年报</a>")
+    assert adapter.matches(page)
+    assert [f.url for f in adapter.discover(page)] == [
+        "http://h/gkmlpt/api/all/2857?page=1&sid=757"]
+    config = _page("http://h/gkmlpt/index", "<script>window._CONFIG = {SID: '9', CAT: 5}</script>")
+    assert [f.url for f in adapter.discover(config)] == ["http://h/gkmlpt/api/all/5?page=1&sid=9"]
+
+
+@pytest.mark.parametrize(("current", "expected"), [(0, ["index_1.html", "index_2.html"]),
+                                                   (1, ["index_2.html", "index_3.html"])])
+def test_trs_create_page_html_zero_and_one_based(current, expected):
+    from crawler.adapters import TrsAdapter
+
+    page = _page("http://h/col/index.html",
+                 f'<script>createPageHTML(3, {current}, "index", "html");</script>')
+    assert [f.url.rsplit("/", 1)[1] for f in TrsAdapter().discover(page)] == expected
+
+
+def test_hanweb_page_style_data_proxy():
+    from crawler.adapters import HanwebAdapter
+
+    records = "".join(f"<record><![CDATA[<li><a href='/art/{n}.html'>区{n}局2023年政府信息公开"
+                      f"工作年度报告</a></li>]]></record>" for n in range(2))
+    page = _page("http://h/col/col1/index.html",
+                 f"<script type='text/xml'><datastore><recordset>{records}</recordset>"
+                 "<totalrecord>7</totalrecord></datastore></script><script>var perpage = 2;"
+                 "$.ajax({url: '/module/web/jpage/dataproxy.jsp', data: {columnid: '1'}})"
+                 "</script>")
+    posts = [f.url for f in HanwebAdapter().discover(page) if f.method == "POST"]
+    assert posts == [f"http://h/module/web/jpage/dataproxy.jsp?page={n}" for n in (2, 3, 4)]
