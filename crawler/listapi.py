@@ -311,7 +311,8 @@ def _shape(exchange, page_url: str, page: Page) -> ListApi | None:
         if "startrecord" in lowered:
             start = _int(params[lowered["startrecord"]]) or 1
             end = _int(params.get(lowered.get("endrecord", ""), "")) or start + page.items - 1
-            api.where, api.param, api.style, api.first = where, lowered["startrecord"], "range", start
+            api.where, api.param, api.style = where, lowered["startrecord"], "range"
+            api.first = start
             api.end_param = lowered.get("endrecord", "")
             api.size = size or (end - start + 1)
             return api

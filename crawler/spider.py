@@ -28,9 +28,9 @@ from .adapters.base import response_anchors
 from .challenge import CHALLENGE_STATUSES, is_challenge
 from .frontier import Entry, Frontier
 from .items import DocumentItem, FailureItem
+from .links import LinkKind, classify, desktop_url, hub, is_attachment
 from .listapi import ListApi, learn, remaining
 from .listapi import read as read_api
-from .links import LinkKind, classify, desktop_url, hub, is_attachment
 from .portal import Portal
 
 DEFAULT_MAX_DEPTH = 30
@@ -254,6 +254,7 @@ class ReportSpider(scrapy.Spider):
             return
         if response.status >= 400:
             stats.inc_value(f"nianbao/errors/{portal.name}")
+            yield from self._relearn(portal, response)
             yield FailureItem(portal=portal.name, url=response.url, stage="fetch",
                               message=f"HTTP {response.status}", frontier_key=key)
             return
@@ -368,12 +369,35 @@ class ReportSpider(scrapy.Spider):
                 if request:
                     yield request
 
+    def _relearn(self, portal: Portal, response: Response) -> Iterator[scrapy.Request]:
+        """A stored API that no longer answers: forget it, and render its list page again
+        (under a key of its own: the plain fetch of the page may be done already)."""
+        if not response.meta.get("list_api") or response.meta.get("api_page"):
+            return
+        api = ListApi.from_json(response.meta["list_api"])
+        known = self.known_apis.get(portal.name, [])
+        if not any(a.key() == api.key() for a in known):
+            return
+        self.known_apis[portal.name] = [a for a in known if a.key() != api.key()]
+        self.crawler.stats.inc_value(f"nianbao/apis_forgotten/{portal.name}")
+        key = f"relearn {canonicalize_url(api.page_url)}"
+        if _scoped(portal.name, key) in self.seen:
+            return
+        self.seen.add(_scoped(portal.name, key))
+        meta = {"kind": LinkKind.LISTING.value, "link_text": None, "referer": None,
+                "depth": 0, "priority": _PRIORITY[LinkKind.LISTING]}
+        if self.frontier and not self.frontier.add(portal.name, key, api.page_url, "GET",
+                                                   None, meta):
+            return
+        yield self._build(portal, api.page_url, key, meta, render=True)
+
     def _api_page(self, portal: Portal, response: Response) -> Iterator[scrapy.Request]:
         api = ListApi.from_json(response.meta["list_api"])
         n = int(response.meta.get("api_page") or 0)
         page = read_api(response.body, response.url, api)
         if page is None:
             self.crawler.stats.inc_value(f"nianbao/api_unreadable/{portal.name}")
+            yield from self._relearn(portal, response)
             return
         depth = int(response.meta.get("depth", 0)) + 1
         for url, title in page.links:

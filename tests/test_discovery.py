@@ -61,16 +61,16 @@ def test_decoys_are_never_fetched(title):
 
 
 def test_the_parser_rejects_decoy_titles_with_the_same_vocabulary():
+    from nianbao.demo.render import render_report_html
+    from nianbao.demo.seeds import load_seeds
     from parsers import build_report
     from parsers.classify import NOT_A_REPORT
     from parsers.html import read_html
 
-    from nianbao.demo.render import render_report_html
-    from nianbao.demo.seeds import load_seeds
-
     body = render_report_html(load_seeds()[0])
     for title, is_report in ((DECOYS[0], False), (REPORTS[1], True)):
-        page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+        page = (f"<html><head><title>{title}</title></head><body><h1>{title}</h1>{body}"
+                "</body></html>")
         report = build_report(read_html(page.encode("utf-8"), "utf-8"))
         assert report.is_report is is_report, title
         if not is_report:

@@ -7,7 +7,8 @@ total in ``<totalrecord>`` (or the page script's ``totalRecord``), and a script 
 fields (``col``, ``webid``, ``columnid``, ``unitid``…) written in that script, for the
 rest (some sites use ``/module/web/jpage/dataproxy.jsp?page=N`` instead, page by page).
 A column with no embedded records (its script asks the proxy for the first page too) is
-read by the browser, and its proxy learned as a list API (crawler.listapi). The annual-report module ``/module/xxgk/xxgkAnnualReport.jsp?area=<unit>&fbtime=<year>``
+read by the browser, and its proxy learned as a list API (crawler.listapi).
+The annual-report module ``/module/xxgk/xxgkAnnualReport.jsp?area=<unit>&fbtime=<year>``
 lists one unit's reports of one year, so every year is asked for.
 """
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import html
 import json
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from email.message import Message
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -139,7 +139,8 @@ class VariantPortal:
                                            "result.records+hasNext", "bare-list", "list+count"))
         self.title_key = self.rng.choice(("title", "name", "docTitle"))
         self.url_key = self.rng.choice(("url", "link", "href", None))
-        self.proxy = self.rng.choice(("/module/jpage/dataproxy.jsp", "/module/web/jpage/dataproxy.jsp"))
+        self.proxy = self.rng.choice(("/module/jpage/dataproxy.jsp",
+                                      "/module/web/jpage/dataproxy.jsp"))
         self.trs = self.rng.random() < 0.4  # static pages paged by createPageHTML
         self.group = self.rng.choice((1, 3))  # pages of records embedded in a Hanweb column
         self.more = self.rng.choice(("/ajax/more.jsp", "/loadmore", "/list/more.do"))
@@ -357,14 +358,15 @@ class VariantPortal:
         shown = entries[: self.spec.per_page * self.group]
         records = "".join(f"<record><![CDATA[{self._li(e)}]]></record>" for e in shown)
         web = "/web/" in self.proxy
-        script = ("<script>var perpage = %d; $.ajax({url: '%s', type: 'POST', data: {col: 1, "
-                  "appid: 1, webid: 1, path: '/', columnid: '%s', sourceContentType: 1, "
-                  "unitid: '%s', webname: '演示站', permissiontype: 0}});</script>"
-                  % (self.spec.per_page, self.proxy, list_id, list_id))
+        script = (f"<script>var perpage = {self.spec.per_page}; $.ajax({{url: '{self.proxy}', "
+                  "type: 'POST', data: {col: 1, appid: 1, webid: 1, path: '/', "
+                  f"columnid: '{list_id}', sourceContentType: 1, unitid: '{list_id}', "
+                  "webname: '演示站', permissiontype: 0}});</script>")
+        pages = -(-len(entries) // self.spec.per_page)
         body = (f"<h2>{_esc(title)}</h2><div id='div{list_id}'><script type=\"text/xml\">"
                 f"<datastore><nextgroup><![CDATA[]]></nextgroup><recordset>{records}"
                 f"</recordset><totalrecord>{len(entries)}</totalrecord>"
-                f"{'<totalpage>%d</totalpage>' % -(-len(entries) // self.spec.per_page) if web else ''}"
+                f"{f'<totalpage>{pages}</totalpage>' if web else ''}"
                 f"</datastore></script></div>{script}")
         self.add(path, self.page(title, body))
 
@@ -530,7 +532,9 @@ function loadMore() {{
   var x = new XMLHttpRequest();
   x.open('GET', '{more}?channel={list_id}&start=' + start + '&num={per}');
   x.onload = function () {{
-    if (!x.responseText.trim()) {{ document.getElementById('more').style.display = 'none'; return; }}
+    if (!x.responseText.trim()) {{
+      document.getElementById('more').style.display = 'none'; return;
+    }}
     document.getElementById('list').insertAdjacentHTML('beforeend', x.responseText);
     start += {per};
   }};
