@@ -293,8 +293,8 @@ class ReportSpider(scrapy.Spider):
             # no unit, no year): read it as the list it is.
             kind = LinkKind.LISTING
         navigating = kind in (LinkKind.LISTING, LinkKind.HUB)
-        in_reports = navigating and _about_reports(response)
-        if navigating:
+        in_reports = navigating and html and _about_reports(response)
+        if navigating and html:
             stats.max_value(f"nianbao/deepest_page/{portal.name}", _page_number(response))
         for url, text, link_kind in judged:
             if kind is LinkKind.REPORT:

@@ -90,7 +90,7 @@ def test_nianbao_demo_command(tmp_path):
     result = run_nianbao("demo", "--data-dir", str(tmp_path), "--no-progress")
     assert result.returncode == 0, result.stderr
     assert f"{n_reports} reports parsed" in result.stdout
-    assert n_reports == 12  # 5 on the two original portals, 7 on the CMS-pattern ones
+    assert n_reports == 15  # 5 on the two original portals, 10 on the CMS-pattern ones
     assert all(name in result.stdout for name in names)
     export = run_nianbao("export", "--data-dir", str(tmp_path), "--format", "csv")
     lines = export.stdout.splitlines()

@@ -68,9 +68,11 @@ class Variants:
     def __exit__(self, *exc) -> None:
         self._stack.close()
 
-    def config(self, *, max_pages: int = 300) -> str:
+    def config(self, *, max_pages: int = 300, only: set[str] | None = None) -> str:
         lines = []
         for s in self.served:
+            if only is not None and s.name not in only:
+                continue
             lines += ["[[portal]]", f"name = {json.dumps(s.name)}",
                       f"start_urls = [{json.dumps(s.base + s.portal.start_path)}]",
                       f"allowed_hosts = [{json.dumps(s.server.host)}]",
@@ -78,10 +80,12 @@ class Variants:
                       "requests_per_second = 200.0", ""]
         return "\n".join(lines)
 
-    def crawl(self, data_dir: Path, *, timeout: int = 600) -> CrawlOutcome:
+    def crawl(self, data_dir: Path, *, timeout: int = 600, only: set[str] | None = None
+              ) -> CrawlOutcome:
+        """Crawl every served portal (or those named in ``only``) into ``data_dir``."""
         data_dir.mkdir(parents=True, exist_ok=True)
         config = data_dir / "portals.toml"
-        config.write_text(self.config(), encoding="utf-8")
+        config.write_text(self.config(only=only), encoding="utf-8")
         env = {**os.environ, "NIANBAO_PARSE_PROCESSES": "1"}
         result = subprocess.run(
             [sys.executable, "-m", "nianbao.cli", "crawl", "--config", str(config),
@@ -101,10 +105,12 @@ class Variants:
         finally:
             db.close()
 
-    def problems(self, outcome: CrawlOutcome) -> list[str]:
+    def problems(self, outcome: CrawlOutcome, only: set[str] | None = None) -> list[str]:
         """What went wrong, per portal: reports missed, decoys exported."""
         found = []
         for s in self.served:
+            if only is not None and s.name not in only:
+                continue
             missed = s.urls(s.portal.reports) - outcome.exported
             decoys = s.urls(s.portal.decoys) & outcome.exported
             if missed or decoys:
