@@ -113,5 +113,8 @@ def test_nianbao_demo_twice_makes_the_second_run_a_recrawl(tmp_path):
     first, second = run(), run()
     kinds = [Counter(r.rec_type for path in files for r in iter_records(path))
              for files in (first, second)]
-    # the same URLs again: every response of the first run is a revisit in the second
-    assert kinds[1]["response"] == 0 and kinds[1]["revisit"] == kinds[0]["response"] > 0
+    # the same URLs again: every response of the first run is a revisit in the second,
+    # except the browser's loads of demo-home's two script-built lists (page and XHR): the
+    # second run asks the list API it learned directly, without the browser
+    assert kinds[1]["response"] == 0 and kinds[1]["revisit"] > 0
+    assert 0 < kinds[0]["response"] - kinds[1]["revisit"] <= 4
