@@ -294,7 +294,7 @@ class ReportSpider(scrapy.Spider):
             kind = LinkKind.LISTING
         navigating = kind in (LinkKind.LISTING, LinkKind.HUB)
         in_reports = navigating and html and _about_reports(response)
-        if navigating and html:
+        if navigating:
             stats.max_value(f"nianbao/deepest_page/{portal.name}", _page_number(response))
         for url, text, link_kind in judged:
             if kind is LinkKind.REPORT:
@@ -483,14 +483,20 @@ class ReportSpider(scrapy.Spider):
 
 
 _PAGE_IN_URL = re.compile(r"(?:index|list)_(\d+)\.\w+$|[?&](?:page|pageNo|pageIndex|curPage|p)="
-                          r"(\d+)", re.I)
+                          r"(\d+)|[?&]startrecord=(\d+).*?perpage=(\d+)", re.I)
 
 
 def _page_number(response: Response) -> int:
     """Which page of its list a list page is (1 for a first page), as far as the URL or the
     browser's pager clicks tell."""
     match = _PAGE_IN_URL.search(response.url)
-    number = int(match.group(1) or match.group(2)) + (1 if match.group(1) else 0) if match else 1
+    number = 1
+    if match and match.group(3):  # Hanweb's data proxy: records from startrecord on
+        number = (int(match.group(3)) - 1) // max(int(match.group(4)), 1) + 1
+    elif match:
+        number = int(match.group(1) or match.group(2)) + (1 if match.group(1) else 0)
+    if not isinstance(response, HtmlResponse):
+        return number
     states = response.xpath('//div[@id="nianbao-revealed"]/@data-states').get()
     return max(number, int(states) if states and states.isdigit() else 1)
 
