@@ -55,8 +55,9 @@ _ANNOUNCEMENT = re.compile(r"公告|公示|发布|关于")
 # A column of reports names the kind without a year: "政府信息公开年报", "年度报告专栏".
 _COLUMN = re.compile(r"(信息公开|政务公开).{0,6}(年度报告|年报)|^年报$|^年度报告$|年度报告专栏|"
                      r"年报专栏")
-# Pagers and file names say nothing about what they lead to.
-_FILE_NAME = re.compile(r"^(附件\s*\d*|\S+\.(pdf|docx?|wps|ofd))$", re.I)
+# A file's extension is not part of its title; "附件1" says nothing about what it holds.
+_EXTENSION = re.compile(r"\.(pdf|docx?|wps|ofd|xlsx?|rtf|txt)$", re.I)
+_BARE_ATTACHMENT = re.compile(r"^附件\s*\d*$")
 
 
 def normalise(title: str | None) -> str:
@@ -76,10 +77,8 @@ def is_report_title(title: str | None) -> bool:
 
 def title_kind(title: str | None) -> TitleKind:
     """What a title says a link or document is."""
-    text = normalise(title)
-    if not text:
-        return TitleKind.OTHER
-    if _FILE_NAME.match(text):
+    text = _EXTENSION.sub("", normalise(title))
+    if not text or _BARE_ATTACHMENT.match(text):
         return TitleKind.OTHER
     if not _REPORT.search(text):
         return TitleKind.OTHER
