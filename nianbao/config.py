@@ -21,6 +21,8 @@ _FIELDS = {
     # crawler options (Portal.options): robots.txt override (logged), link-depth bound,
     # seconds a request may take (Scrapy's DOWNLOAD_TIMEOUT, 60, otherwise)
     "obey_robots": bool, "max_depth": int, "timeout": (int, float),
+    # navigation pages a crawl may spend on the way to the reports (docs/discovery.md)
+    "hub_budget": int,
 }
 _BOOLEAN = {"obey_robots"}
 _REQUIRED = ("name", "start_urls", "allowed_hosts")
@@ -76,8 +78,8 @@ def parse_config(text: str, source: str = "<config>") -> list[Portal]:
             requests_per_second=float(table.get("requests_per_second", 1.0)),
             # optional keys the crawler (obey_robots, max_depth, timeout) and the scheduler
             # read
-            options={k: table[k] for k in ("obey_robots", "max_depth", "timeout", "schedule")
-                     if k in table},
+            options={k: table[k] for k in ("obey_robots", "max_depth", "timeout", "schedule",
+                                           "hub_budget") if k in table},
         )
         if portal.options.get("timeout", 1) <= 0:
             raise ConfigError(f"{where}: timeout must be positive")
