@@ -61,6 +61,7 @@ class ReportSpider(scrapy.Spider):
         self.known_apis = {name: [ListApi.from_json(a) for a in found]
                            for name, found in (apis or {}).items() if name in self.portals}
         self.learned: dict[str, dict[str, dict]] = {}
+        self.forgotten: dict[str, set[str]] = {}  # stored APIs that stopped answering
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -254,7 +255,7 @@ class ReportSpider(scrapy.Spider):
             return
         if response.status >= 400:
             stats.inc_value(f"nianbao/errors/{portal.name}")
-            yield from self._relearn(portal, response)
+            yield from self._relearn(portal, response.meta)
             yield FailureItem(portal=portal.name, url=response.url, stage="fetch",
                               message=f"HTTP {response.status}", frontier_key=key)
             return
@@ -369,16 +370,17 @@ class ReportSpider(scrapy.Spider):
                 if request:
                     yield request
 
-    def _relearn(self, portal: Portal, response: Response) -> Iterator[scrapy.Request]:
+    def _relearn(self, portal: Portal, meta: dict) -> Iterator[scrapy.Request]:
         """A stored API that no longer answers: forget it, and render its list page again
         (under a key of its own: the plain fetch of the page may be done already)."""
-        if not response.meta.get("list_api") or response.meta.get("api_page"):
+        if not meta.get("list_api") or meta.get("api_page"):
             return
-        api = ListApi.from_json(response.meta["list_api"])
+        api = ListApi.from_json(meta["list_api"])
         known = self.known_apis.get(portal.name, [])
         if not any(a.key() == api.key() for a in known):
             return
         self.known_apis[portal.name] = [a for a in known if a.key() != api.key()]
+        self.forgotten.setdefault(portal.name, set()).add(api.key())
         self.crawler.stats.inc_value(f"nianbao/apis_forgotten/{portal.name}")
         key = f"relearn {canonicalize_url(api.page_url)}"
         if _scoped(portal.name, key) in self.seen:
@@ -397,7 +399,7 @@ class ReportSpider(scrapy.Spider):
         page = read_api(response.body, response.url, api)
         if page is None:
             self.crawler.stats.inc_value(f"nianbao/api_unreadable/{portal.name}")
-            yield from self._relearn(portal, response)
+            yield from self._relearn(portal, response.meta)
             return
         depth = int(response.meta.get("depth", 0)) + 1
         for url, title in page.links:
@@ -440,6 +442,8 @@ class ReportSpider(scrapy.Spider):
         portal = request.meta.get("portal", "")
         self.crawler.stats.inc_value(f"nianbao/errors/{portal}")
         stage = "render" if request.meta.get("render") else "fetch"
+        if portal in self.portals:
+            yield from self._relearn(self.portals[portal], request.meta)
         yield FailureItem(portal=portal, url=request.url, stage=stage, message=message,
                           frontier_key=request.meta.get("frontier_key"))
 

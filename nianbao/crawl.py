@@ -93,8 +93,9 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     blocked = dict(getattr(crawler.spider, "blocked", {}) or {})
     summary = CrawlSummary(run_id, status, stats, list(portal_ids), blocked)
     with Store(db_url) as store:
-        save_apis(store.session, portal_ids, getattr(crawler.spider, "learned", {}) or {},
-                  run_id)
+        spider = crawler.spider
+        save_apis(store.session, portal_ids, getattr(spider, "learned", {}) or {}, run_id,
+                  getattr(spider, "forgotten", {}) or {})
         store.finish_run(run_id, status, pages=summary.total("pages"),
                          documents=summary.total("documents"), reports=summary.total("reports"),
                          errors=summary.total("errors"))

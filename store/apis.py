@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .models import LearnedApi, utcnow
@@ -19,8 +19,15 @@ def load_apis(session: Session, portal_ids: dict[str, int]) -> dict[str, list[di
 
 
 def save_apis(session: Session, portal_ids: dict[str, int], learned: dict[str, dict[str, dict]],
-              run_id: int | None = None) -> int:
-    """Insert or refresh what a crawl learned; returns how many APIs were written."""
+              run_id: int | None = None, forgotten: dict[str, set[str]] | None = None) -> int:
+    """Insert or refresh what a crawl learned, and drop the APIs it found dead (unless it
+    learned them again); returns how many APIs were written."""
+    for name, keys in (forgotten or {}).items():
+        portal_id = portal_ids.get(name)
+        dead = set(keys) - set(learned.get(name, {}))
+        if portal_id is not None and dead:
+            session.execute(delete(LearnedApi).where(LearnedApi.portal_id == portal_id,
+                                                     LearnedApi.api_key.in_(dead)))
     written = 0
     for name, apis in learned.items():
         portal_id = portal_ids.get(name)

@@ -273,3 +273,84 @@ def test_hanweb_page_style_data_proxy():
                  "</script>")
     posts = [f.url for f in HanwebAdapter().discover(page) if f.method == "POST"]
     assert posts == [f"http://h/module/web/jpage/dataproxy.jsp?page={n}" for n in (2, 3, 4)]
+
+
+# ------------------------------------------------------------------ learning, unit level
+
+def _exchange(url: str, body: bytes, *, method: str = "GET", request_body: bytes = b"",
+              ctype: str = "application/json"):
+    from archive.writer import HttpExchange
+
+    return HttpExchange(url=url, method=method, request_target="/", request_headers=[
+        ("Content-Type", "application/json")] if request_body.startswith(b"{") else [],
+        request_body=request_body, status=200, reason="OK", protocol="HTTP/1.1",
+        response_headers=[("Content-Type", ctype)], response_body=body)
+
+
+def test_an_api_of_titles_and_ids_learns_the_link_template_from_the_rendered_page():
+    from crawler.listapi import learn
+
+    page = _exchange("http://h/col/index.html", b"<html></html>", ctype="text/html")
+    answer = json.dumps({"rows": [{"docTitle": "区教育局2023年政府信息公开工作年度报告",
+                                   "id": 4711},
+                                  {"docTitle": "2024年政务公开工作要点", "id": 4712}],
+                         "totalPage": 4}, ensure_ascii=False).encode()
+    api_call = _exchange("http://h/api/list", answer, method="POST",
+                         request_body=b'{"pageNo":1,"pageSize":2,"channelId":"9"}')
+    dom = [("http://h/info/9/4711.htm", "区教育局2023年政府信息公开工作年度报告")]
+    ((api, page_read),) = learn([page, api_call], "http://h/col/index.html", dom)
+    assert (api.where, api.param, api.first, api.size) == ("json", "pageNo", 1, 2)
+    assert api.link == "http://h/info/9/{id}.htm" and api.id_key == "id"
+    assert page_read.links[1] == ("http://h/info/9/4712.htm", "2024年政务公开工作要点")
+    assert remaining(api, page_read, 0) == [1, 2, 3]
+    assert json.loads(api.request(3)[2]) == {"pageNo": 4, "pageSize": 2, "channelId": "9"}
+
+
+def test_answers_that_are_not_lists_are_not_learned():
+    from crawler.listapi import learn
+
+    page = _exchange("http://h/", b"<html></html>", ctype="text/html")
+    weather = _exchange("http://h/weather?page=1", b'{"city": "x", "temp": 3}')
+    script = _exchange("http://h/app.js?page=1", b"var a = 1;",
+                       ctype="application/javascript")
+    assert list(learn([page, weather, script], "http://h/", [])) == []
+
+
+def test_why_a_portal_yielded_nothing():
+    from crawler.diagnose import why_nothing
+
+    assert why_nothing({"nianbao/reports/p": 2}, "p") is None
+    line = why_nothing({"nianbao/pages/p": 1}, "p")
+    assert "only the start page" in line and "no document" in line
+    line = why_nothing({"nianbao/pages/p": 50, "nianbao/hub_budget_hit/p": 3,
+                        "nianbao/hubs/p": 40, "nianbao/renders/p": 2}, "p")
+    assert "hub budget spent (40" in line
+
+
+def test_a_learned_api_that_stops_answering_is_learned_again(tmp_path):
+    """The stored API moved (404): the next crawl forgets it, renders the list page again,
+    learns the new one and still finds every report."""
+    spec = draw(77, mechanism="json_get", start="column", reports=4)
+    with Variants([spec]) as variants:
+        served = variants.served[0]
+        first = variants.crawl(tmp_path)
+        assert not variants.problems(first)
+        served.portal.api = "/api/v2/list"  # the portal moved its list API
+        page = served.portal.resources
+        from nianbao.demo.server import Resource, resource_key
+
+        key = resource_key(served.portal.start_path)
+        old = page[key]
+        page[key] = Resource(old.status, old.headers,
+                             old.body.replace(b"/api/list", b"/api/v2/list").replace(
+                                 b"/front/content/page", b"/api/v2/list").replace(
+                                 b"/interface/getList.do", b"/api/v2/list").replace(
+                                 b"/ajax/articles", b"/api/v2/list"))
+        second = variants.crawl(tmp_path)
+        assert second.result.returncode == 0
+        rows = _rows(tmp_path / "nianbao.sqlite", "SELECT spec FROM learned_api")
+        assert [json.loads(s)["url"].split("?")[0].endswith("/api/v2/list") for (s,) in rows
+                ] == [True]
+        run2 = {u for (u,) in _rows(tmp_path / "nianbao.sqlite",
+                                    "SELECT url FROM fetch WHERE crawl_run_id = 2")}
+        assert served.urls(served.portal.reports) <= run2
