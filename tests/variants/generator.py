@@ -37,7 +37,9 @@ SCRIPTED = {"proxy_script", "json_get", "json_post_form", "json_post_json", "pos
             "load_more", "script_links"}
 STARTS = ("column", "home")
 ENCODINGS = ("utf-8", "gbk-header", "gbk-meta")
-ATTACHMENTS = ("inline", "docx-titled", "docx-plain", "announcement")
+ATTACHMENTS = ("inline", "docx-titled", "docx-plain", "announcement", "announcement-pdf")
+# PDFs are made by LibreOffice (seconds each, in one batch per test): drawn less often
+ATTACHMENT_WEIGHTS = (3, 2, 2, 2, 1)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 AGENCIES = ("区人力资源和社会保障局", "区教育局", "区财政局", "区民政局", "区卫生健康委员会",
@@ -104,7 +106,7 @@ def draw(seed: int, *, mechanism: str | None = None, start: str | None = None,
     rng = random.Random(seed)
     return Spec(seed=seed, mechanism=mechanism or rng.choice(MECHANISMS),
                 start=start or rng.choice(STARTS), encoding=rng.choice(ENCODINGS),
-                attachment=rng.choice(ATTACHMENTS),
+                attachment=rng.choices(ATTACHMENTS, ATTACHMENT_WEIGHTS)[0],
                 reports=reports or rng.randint(3, 9), per_page=rng.randint(2, 5),
                 subcolumns=rng.choice(("", "", "year", "unit")),
                 detail=rng.choice(DETAIL_STYLES))
@@ -125,6 +127,7 @@ class VariantPortal:
         self.reports: list[str] = []  # paths whose documents the export must hold
         self.decoys: list[str] = []  # paths that must never be exported
         self.lists: dict[str, list[Entry]] = {}  # list id -> its entries, newest first
+        self.pdf_sources: dict[str, bytes] = {}  # PDF path -> the Word file to convert
         self.next_id = self.rng.randint(1000, 90000)
         self.charset = "utf-8" if spec.encoding == "utf-8" else "gbk"
         self.column = self.rng.choice(("/col/col{n}/index.html", "/xxgk/zfxxgknb/index.html",
@@ -206,17 +209,22 @@ class VariantPortal:
         style = self.spec.attachment
         form = self.rng.choice(REPORT_FORMS)
         title = form.format(a=seed.agency, y=year)
-        if style == "announcement":
+        if style.startswith("announcement"):
             title = f"关于{seed.agency}{year}年度政府信息公开工作年度报告的公告"
         if style == "inline":
             self.article(path, title, render_report_html(seed))
             document = path
         else:
-            file = f"/uploadfiles/{year + 1}/{ident}.docx"
-            self.add(file, render_report_docx(seed), DOCX)
-            name = f"{title}.docx" if style == "docx-titled" else "附件1.docx"
+            pdf = style == "announcement-pdf"
+            file = f"/uploadfiles/{year + 1}/{ident}.{'pdf' if pdf else 'docx'}"
+            if pdf:  # converted with the other PDFs of the run (harness.Variants)
+                self.pdf_sources[file] = render_report_docx(seed)
+            else:
+                self.add(file, render_report_docx(seed), DOCX)
+            name = (f"{title}.docx" if style == "docx-titled"
+                    else "附件1.pdf" if pdf else "附件1.docx")
             lead = ("<p>根据《中华人民共和国政府信息公开条例》，现将本机关年度报告予以公告。</p>"
-                    if style == "announcement" else "<p>详见附件。</p>")
+                    if style.startswith("announcement") else "<p>详见附件。</p>")
             self.article(path, title, f'{lead}<p>附件：<a href="{file}">{_esc(name)}</a></p>')
             document = file
         self.reports.append(document)

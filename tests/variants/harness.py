@@ -40,6 +40,26 @@ class Served:
         return {self.base + p for p in paths}
 
 
+def _make_pdfs(portals: list[VariantPortal]) -> None:
+    """The PDF attachments of every portal, converted from Word in one LibreOffice run."""
+    import tempfile
+
+    from parsers.legacy import convert
+
+    wanted = [(p, path, docx) for p in portals for path, docx in p.pdf_sources.items()]
+    if not wanted:
+        return
+    with tempfile.TemporaryDirectory(prefix="variant-pdf-") as tmp:
+        sources = []
+        for n, (_, _, docx) in enumerate(wanted):
+            source = Path(tmp) / f"r{n}.docx"
+            source.write_bytes(docx)
+            sources.append(source)
+        for (portal, path, _), pdf in zip(wanted, convert(sources, "pdf", Path(tmp) / "pdf"),
+                                          strict=True):
+            portal.add(path, pdf.read_bytes(), "application/pdf")
+
+
 @dataclass
 class CrawlOutcome:
     result: subprocess.CompletedProcess
@@ -57,8 +77,9 @@ class Variants:
 
     def __enter__(self) -> Variants:
         seeds = load_seeds()
-        for spec in self.specs:
-            portal = VariantPortal(spec, seeds)
+        portals = [VariantPortal(spec, seeds) for spec in self.specs]
+        _make_pdfs(portals)
+        for spec, portal in zip(self.specs, portals, strict=True):
             server = SiteServer(portal.site())
             server.start()
             self._stack.callback(server.close)
