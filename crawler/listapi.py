@@ -232,6 +232,7 @@ def learn(exchanges, page_url: str, dom_anchors: list[tuple[str, str]]) -> Itera
         tuple[ListApi, Page]]:
     """The list APIs among a rendered page's exchanges (the page itself comes first)."""
     by_title = {title.strip(): url for url, title in dom_anchors if title.strip()}
+    dom_urls = {url for url, _ in dom_anchors}
     seen: set[str] = set()
     for exchange in list(exchanges)[1:]:
         if not 200 <= exchange.status < 300 or exchange.method not in ("GET", "POST"):
@@ -250,15 +251,20 @@ def learn(exchanges, page_url: str, dom_anchors: list[tuple[str, str]]) -> Itera
             if not _learn_template(api, body, by_title, exchange.url):
                 continue
             page = read(body, exchange.url, api)
-        if page is None or not _looks_like_a_list(page):
+        if page is None or not _looks_like_a_list(page, dom_urls, by_title):
             continue
         seen.add(api.key())
         yield api, page
 
 
-def _looks_like_a_list(page: Page) -> bool:
-    return any(title_kind(t) is not TitleKind.OTHER for _, t in page.links) or len(
-        page.links) >= 5
+def _looks_like_a_list(page: Page, dom_urls: set[str], by_title: dict[str, str]) -> bool:
+    """An answer is the page's list if the page shows its records as links (whatever they
+    are about: a first page may hold only news), or if it reads like reports."""
+    if not page.links:
+        return False
+    shown = sum(1 for url, title in page.links if url in dom_urls or title.strip() in by_title)
+    return shown >= min(2, len(page.links)) or any(
+        title_kind(t) is not TitleKind.OTHER for _, t in page.links) or len(page.links) >= 5
 
 
 def _learn_template(api: ListApi, body: bytes, by_title: dict[str, str], base: str) -> bool:

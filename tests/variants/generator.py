@@ -104,8 +104,10 @@ class Spec:
 def draw(seed: int, *, mechanism: str | None = None, start: str | None = None,
          reports: int | None = None) -> Spec:
     rng = random.Random(seed)
-    return Spec(seed=seed, mechanism=mechanism or rng.choice(MECHANISMS),
-                start=start or rng.choice(STARTS), encoding=rng.choice(ENCODINGS),
+    # drawn even when given, so that the rest of a seed's draw does not depend on it
+    drawn_mechanism, drawn_start = rng.choice(MECHANISMS), rng.choice(STARTS)
+    return Spec(seed=seed, mechanism=mechanism or drawn_mechanism,
+                start=start or drawn_start, encoding=rng.choice(ENCODINGS),
                 attachment=rng.choices(ATTACHMENTS, ATTACHMENT_WEIGHTS)[0],
                 reports=reports or rng.randint(3, 9), per_page=rng.randint(2, 5),
                 subcolumns=rng.choice(("", "", "year", "unit")),
@@ -341,15 +343,17 @@ class VariantPortal:
         folder = path.rsplit("/", 1)[0]
         ext = path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else "html"
         base = 0 if self.rng.random() < 0.5 else 1
+        # page k of list.html is list_k.html (a TRS template names its pages after the first)
+        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "index"
         names = [path if path.endswith(f".{ext}") else path + f"index.{ext}"]
-        names += [f"{folder}/index_{k + base}.{ext}" for k in range(1, len(pages))]
+        names += [f"{folder}/{stem}_{k + base}.{ext}" for k in range(1, len(pages))]
         if path.endswith("/"):
             names[0] = path
         for k, (name, chunk) in enumerate(zip(names, pages, strict=True)):
             items = "".join(self._li(e) for e in chunk)
             if self.trs:
                 current = k + base if k else base
-                pager = (f'<script>createPageHTML({len(pages)}, {current}, "index", "{ext}");'
+                pager = (f'<script>createPageHTML({len(pages)}, {current}, "{stem}", "{ext}");'
                          "</script>")
                 head = ("<script>function createPageHTML(n,c,name,ext){"
                         "document.write('共'+n+'页');}</script>")
