@@ -335,22 +335,20 @@ def test_a_learned_api_that_stops_answering_is_learned_again(tmp_path):
         served = variants.served[0]
         first = variants.crawl(tmp_path)
         assert not variants.problems(first)
+        old_api = served.portal.api.encode()
         served.portal.api = "/api/v2/list"  # the portal moved its list API
-        page = served.portal.resources
-        from nianbao.demo.server import Resource, resource_key
+        from nianbao.demo.server import Resource
 
-        key = resource_key(served.portal.start_path)
-        old = page[key]
-        page[key] = Resource(old.status, old.headers,
-                             old.body.replace(b"/api/list", b"/api/v2/list").replace(
-                                 b"/front/content/page", b"/api/v2/list").replace(
-                                 b"/interface/getList.do", b"/api/v2/list").replace(
-                                 b"/ajax/articles", b"/api/v2/list"))
+        pages = served.portal.resources
+        for key, old in list(pages.items()):  # every list script now asks the new one
+            if old_api in old.body:
+                pages[key] = Resource(old.status, old.headers,
+                                      old.body.replace(old_api, b"/api/v2/list"))
         second = variants.crawl(tmp_path)
         assert second.result.returncode == 0
         rows = _rows(tmp_path / "nianbao.sqlite", "SELECT spec FROM learned_api")
-        assert [json.loads(s)["url"].split("?")[0].endswith("/api/v2/list") for (s,) in rows
-                ] == [True]
+        assert rows and all(json.loads(s)["url"].split("?")[0].endswith("/api/v2/list")
+                            for (s,) in rows)
         run2 = {u for (u,) in _rows(tmp_path / "nianbao.sqlite",
                                     "SELECT url FROM fetch WHERE crawl_run_id = 2")}
         assert served.urls(served.portal.reports) <= run2
