@@ -8,11 +8,16 @@
     throughput against the 100 requests/s limit (target ≥ 85 %), and the fastest any one
     host was asked (must stay ≤ its limit);
 (c) the cost of a browser-rendered page (headless Chromium, render = "always") relative to
-    a plain fetch, on the same pages.
+    a plain fetch, on the same pages;
+(d) discovery on generated portal variants (tests/variants/), one per list mechanism, each a
+    column of 20 reports: requests per report found (counted by the servers, so the
+    browser's own requests count too) and browser renders per portal, on a first crawl and
+    on a second one after the list APIs were learned. Targets: no render on the second
+    crawl where an API was learned; at most 3 requests per report.
 
 Each crawl runs in its own process (Scrapy's reactor starts once per process); the sites
 are served from this one. Usage:
-``python bench/crawl.py [--pages 2000] [--hosts 50] [--rounds 5] [--only a|b|c]``.
+``python bench/crawl.py [--pages 2000] [--hosts 50] [--rounds 5] [--only a|b|c|d]``.
 """
 
 from __future__ import annotations
@@ -46,7 +51,9 @@ def child_nianbao(config: str, data_dir: str) -> None:
     print(json.dumps({"responses": summary.stats.get("downloader/response_count", 0),
                       "elapsed": summary.stats.get("elapsed_time_seconds"),
                       "reports": summary.total("reports"),
-                      "browser_pages": summary.stats.get("nianbao/browser_pages", 0)}))
+                      "browser_pages": summary.stats.get("nianbao/browser_pages", 0),
+                      "stats": {k: v for k, v in summary.stats.items()
+                                if k.startswith("nianbao/")}}))
 
 
 def child_bare(start_url: str) -> None:
@@ -257,6 +264,46 @@ def bench_c(tmp: Path, pages: int = 42) -> None:
     print(f"    a browser-rendered page costs {rendered / plain:.1f}x a plain fetch")
 
 
+def bench_d(tmp: Path, reports: int = 20) -> None:
+    from tests.variants.generator import MECHANISMS, draw
+    from tests.variants.harness import Variants
+
+    specs = [draw(500 + n, mechanism=m, start="column", reports=reports)
+             for n, m in enumerate(MECHANISMS)]
+    with Variants(specs) as variants:
+        config = tmp / "d.toml"
+        config.write_text(variants.config(), encoding="utf-8")
+        runs = []
+        for _ in ("first", "second"):
+            for served in variants.served:
+                served.server.site.request_log.clear()
+            result = run_child("_nianbao", str(config), str(tmp / "d"))
+            requests = {s.name: len(s.server.site.request_log) for s in variants.served}
+            runs.append((result["stats"], requests))
+    print(f"(d) {len(specs)} generated portals, one per list mechanism, a column of "
+          f"{reports} reports each; first crawl / second crawl (APIs learned)")
+    print(f"    {'portal':24} {'reports':>9} {'requests/report':>17} {'renders':>9} "
+          f"{'APIs':>5} {'deepest':>8}")
+    for served in variants.served:
+        cells = []
+        for stats, requests in runs:
+            found = stats.get(f"nianbao/reports/{served.name}", 0)
+            cells.append((found, requests[served.name] / max(found, 1),
+                          stats.get(f"nianbao/renders/{served.name}", 0),
+                          stats.get(f"nianbao/apis_learned/{served.name}", 0),
+                          stats.get(f"nianbao/deepest_page/{served.name}", 0)))
+        (f1, q1, r1, a1, d1), (f2, q2, r2, _, d2) = cells
+        print(f"    {served.name:24} {f1:>4}/{f2:<4} {q1:>8.2f}/{q2:<8.2f} {r1:>4}/{r2:<4} "
+              f"{a1:>5} {d1:>3}/{d2:<4}")
+    learned = [s for s in variants.served if runs[0][0].get(f"nianbao/apis_learned/{s.name}")]
+    rendered = [s.name for s in learned if runs[1][0].get(f"nianbao/renders/{s.name}")]
+    worst = max(runs[0][1][s.name] / max(runs[0][0].get(f"nianbao/reports/{s.name}", 0), 1)
+                for s in variants.served)
+    print(f"    portals with a learned API rendered on the second crawl: {rendered or 'none'} "
+          "(target: none)")
+    print(f"    worst requests per report, first crawl: {worst:.2f} (target ≤ 3)")
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_nianbao":
         child_nianbao(sys.argv[2], sys.argv[3])
@@ -267,7 +314,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--hosts", type=int, default=50)
-    parser.add_argument("--only", choices=("a", "b", "c"), action="append")
+    parser.add_argument("--only", choices=("a", "b", "c", "d"), action="append")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of (a)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp:
@@ -278,6 +325,8 @@ def main() -> None:
             bench_b(args.hosts, tmp)
         if not args.only or "c" in args.only:
             bench_c(tmp)
+        if not args.only or "d" in args.only:
+            bench_d(tmp)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from archive.records import request_target
 from archive.writer import BrowserCapture, HttpExchange
 
 from .challenge import is_challenge
+from .interact import interact
 from .scope import Scope, count_refusal
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,15 @@ class Renderer:
             page.wait_for_load_state("networkidle", timeout=self.timeout_ms)
             # A challenge page sets its cookie and navigates; wait for what it loads.
             for _ in range(5):
-                if not _looks_like_challenge(page.content()):
+                if not _looks_like_challenge(page.content(), first.status if first else 200):
                     break
                 page.wait_for_timeout(200)
                 page.wait_for_load_state("networkidle", timeout=self.timeout_ms)
-            dom = page.content()
+            # discovery: script-built links and script-driven pagers (crawler.interact)
+            revealed, states = interact(page, min(self.timeout_ms, 10_000))
+            dom = _content(page, self.timeout_ms)
+            if revealed:
+                dom = _with_revealed(dom, revealed, states)
             final_url = page.url
             documents = [r for r in responses if r.request.resource_type == "document"
                          and r.request.frame == page.main_frame]
@@ -139,10 +144,35 @@ def _guard(route, refusal: Callable[[str], str | None],
     route.abort("blockedbyclient")
 
 
-def _looks_like_challenge(dom: str) -> bool:
+def _content(page, timeout_ms: int) -> str:
+    """The DOM, once a navigation the last click started has settled."""
+    for _ in range(5):
+        try:
+            return page.content()
+        except Exception as exc:  # noqa: BLE001 - "the page is navigating": wait for it
+            if "navigating" not in str(exc):
+                raise
+            page.wait_for_load_state("load", timeout=timeout_ms)
+    return page.content()
+
+
+def _with_revealed(dom: str, links: list[tuple[str, str]], states: int) -> str:
+    """The DOM with the links interaction revealed, as anchors in a marked block (the
+    rendered DOM is a derived record: this block says what clicking showed)."""
+    from html import escape
+
+    block = "".join(f'<a href="{escape(u)}">{escape(t)}</a>' for u, t in links)
+    block = f'<div id="nianbao-revealed" data-states="{states}" hidden>{block}</div>'
+    at = dom.lower().rfind("</body>")
+    return dom[:at] + block + dom[at:] if at >= 0 else dom + block
+
+
+def _looks_like_challenge(dom: str, status: int) -> bool:
+    """Whether the page still shows a challenge (judged with the status the page came with:
+    a list page whose script sets ``location.href`` on click is not one)."""
     from scrapy.http import HtmlResponse
 
-    return is_challenge(HtmlResponse("http://x/", status=412, body=dom.encode("utf-8")))
+    return is_challenge(HtmlResponse("http://x/", status=status, body=dom.encode("utf-8")))
 
 
 def _exchange(response) -> HttpExchange:

@@ -1,8 +1,8 @@
 """What a link on a portal page leads to, judged by its text and URL.
 
 Real portals mix annual reports with pages that look like them: the notice asking units
-to compile their reports, the disclosure guide, work plans. Those are recognised here by
-their wording and never followed as reports.
+to compile their reports, the disclosure guide, work plans, infographics. The words that
+tell them apart live in one place, ``parsers.titles``, shared with the parser.
 """
 
 from __future__ import annotations
@@ -13,20 +13,16 @@ from enum import Enum
 from urllib.parse import urlsplit
 
 from parsers.text import clean
+from parsers.titles import TitleKind, hub_score, title_kind
 
 
 class LinkKind(Enum):
     REPORT = "report"  # a page (or file) that should hold one annual report
     LISTING = "listing"  # a list page: pagination, or a column of reports
     ATTACHMENT = "attachment"  # a file attached to a report page
+    HUB = "hub"  # a navigation page on the way to the reports (best-first, budgeted)
 
 
-_REPORT = re.compile(r"(政府信息公开|政务公开|信息公开).{0,8}(年度报告|年报)|年度报告")
-_NOT_A_REPORT = re.compile(
-    r"通知|编制|发布工作|报送|指南|目录|计划|要点|方案|制度|规定|办法|模板|样本|解读|总结|意见|"
-    r"督查|考核|测评|评估|培训|会议|申请表")
-_REPORT_COLUMN = re.compile(r"(信息公开|政务公开).{0,6}(年度报告|年报)|^年报$|年度报告专栏")
-_YEAR = re.compile(r"(19|20)\d{2}")
 _PAGINATION_TEXT = re.compile(r"^(下一页|下页|上一页|上页|尾页|末页|首页|\d{1,4}|>|>>|»|›)$")
 _PAGINATION_URL = re.compile(
     r"(index|list)_\d+\.s?html?$|[?&](page|pageNo|pageIndex|curPage|p)=\d+", re.I)
@@ -45,21 +41,31 @@ def is_attachment(url: str) -> bool:
 
 
 def classify(url: str, text: str) -> LinkKind | None:
-    """The kind of page a link leads to, or None for links not worth following."""
+    """The kind of page a link leads to, or None for links not worth following.
+
+    The title vocabulary (``parsers.titles``) decides: a report title or an ambiguous one
+    (an announcement, "2023年度报告") is fetched as a report, and the parser reads it; a
+    column name is a list; a decoy (通知, 图解, 解读 …) is never fetched.
+    """
     text = clean(text)
+    kind = title_kind(text)
     if is_attachment(url):
-        if _REPORT.search(text) and not _NOT_A_REPORT.search(text):
-            return LinkKind.ATTACHMENT
-        return None
-    if _REPORT.search(text) and not _NOT_A_REPORT.search(text):
-        # "政府信息公开年报" with no year is a column of reports, not one report.
-        return LinkKind.REPORT if _YEAR.search(text) else LinkKind.LISTING
-    if _REPORT_COLUMN.search(text) and not _NOT_A_REPORT.search(text):
+        return LinkKind.ATTACHMENT if kind in (TitleKind.REPORT, TitleKind.AMBIGUOUS) else None
+    if kind in (TitleKind.REPORT, TitleKind.AMBIGUOUS):
+        return LinkKind.REPORT
+    if kind is TitleKind.COLUMN:
         return LinkKind.LISTING
     if _PAGINATION_TEXT.match(text) and (_PAGINATION_URL.search(url) or text in (
             "下一页", "下页", "尾页", "末页")):
         return LinkKind.LISTING
     return None
+
+
+def hub(url: str, text: str, *, in_reports: bool = False) -> float:
+    """The navigation score of a link that ``classify`` left out (0: do not follow)."""
+    if is_attachment(url):
+        return 0.0
+    return hub_score(text, in_reports=in_reports)
 
 
 # --------------------------------------------------------------------------- one URL per page

@@ -78,9 +78,11 @@ class PortalTable(BaseModel):
     max_depth: Annotated[int, Field(ge=0)] = 30
     timeout: Positive = 60.0
     max_download_mb: Positive = 128.0
+    # navigation pages a crawl may spend on the way to the reports (docs/discovery.md)
+    hub_budget: Annotated[int, Field(ge=0)] = 40
 
 
-_OPTIONS = ("obey_robots", "max_depth", "timeout", "schedule", "max_download_mb")
+_OPTIONS = ("obey_robots", "max_depth", "timeout", "schedule", "max_download_mb", "hub_budget")
 
 
 def load_config(path: Path | str) -> list[Portal]:

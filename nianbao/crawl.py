@@ -19,6 +19,7 @@ from crawler import Portal, ReportSpider, crawl_settings
 from crawler.frontier import claim_frontier
 from scheduler.changes import record_portal_results
 from store import Store
+from store.apis import load_apis, save_apis
 from store.retry import DatabaseUnavailable, RetryingStore
 
 from . import __version__, logs
@@ -80,6 +81,8 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
         portal_ids = {p.name: store.portal_id(p.name, list(p.start_urls), list(p.allowed_hosts),
                                               p.agency) for p in portals}
         recovered = add_missing_fetch_rows(store, warc_dir, run_id, portals, portal_ids)
+        # discovery: list APIs learned by earlier crawls are asked directly (docs/discovery.md)
+        apis = store.run(lambda: load_apis(store.session, portal_ids), "reading learned APIs")
     contact = os.environ.get("NIANBAO_CONTACT", CONTACT)
     settings = crawl_settings(
         portals, warc_dir=str(warc_dir), version=__version__, contact=contact,
@@ -124,7 +127,7 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
     crawler = process.create_crawler(ReportSpider)
     start_failures = _watch_start_urls(crawler, portals)
     process.crawl(crawler, portals=portals, frontier=str(Path(data_dir) / "frontier.sqlite"),
-                  warc_dir=str(warc_dir))
+                  warc_dir=str(warc_dir), apis=apis)
     # Everything loaded so far (Scrapy, the parsers' tables, the archive index) lives as
     # long as the crawl: out of the collector's way, full collections stay short.
     gc.freeze()
@@ -139,8 +142,13 @@ def run_crawl(portals: list[Portal], *, data_dir: Path, db_url: str, command: st
                            dict(start_failures), reason, recovered)
     # A worker saw part of each portal: never a run to infer removals from.
     recorded = "worker" if distributed else status
+    spider = crawler.spider
+    learned = getattr(spider, "learned", {}) or {}
+    forgotten = getattr(spider, "forgotten", {}) or {}
     try:
         with RetryingStore.open(lambda: Store(db_url), seconds=retry_seconds) as store:
+            store.run(lambda: save_apis(store.session, portal_ids, learned, run_id, forgotten),
+                      "saving learned APIs")
             store.finish_run(run_id, status, pages=summary.total("pages"),
                              documents=summary.total("documents"),
                              reports=summary.total("reports"), errors=summary.total("errors"))

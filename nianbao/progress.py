@@ -13,7 +13,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-COLUMNS = ("pages", "documents", "reports", "checks_failed", "errors", "challenges", "blocked")
+COLUMNS = ("pages", "documents", "reports", "checks_failed", "errors", "challenges", "blocked",
+           # discovery (docs/discovery.md): browser renders, list APIs learned, and the
+           # deepest list page reached (API page, pager state or numbered list page)
+           "renders", "apis_learned", "deepest_page")
 
 
 def portal_table(stats: dict, portals: list[str], title: str = "nianbao crawl") -> Table:

@@ -13,6 +13,7 @@ import re
 from . import labels
 from .document import Document
 from .text import label_key
+from .titles import is_decoy, is_report_title
 
 PARSED = "parsed"  # tables found and read
 NO_TABLE = "no-table"  # a report that prints no statistical table (values null, a note says why)
@@ -21,27 +22,22 @@ UNMAPPED_TEXT = "unmapped-text"  # a PDF whose fonts have no Unicode map: text u
 NOT_A_REPORT = "not-a-report"
 STATUSES = (PARSED, NO_TABLE, IMAGE_ONLY, UNMAPPED_TEXT, NOT_A_REPORT)
 
-# What a document calls itself, at the end of its title.
-_OTHER_KIND = re.compile(
-    r"(通知|通告|公告|指南|目录|要点|计划|方案|总结|意见|办法|规定|制度|的函|的批复|解读|问答|"
-    r"模板|格式|样式|列表|汇总表|一览表)[)）]?$")
-_REPORT_TITLE = re.compile(r"(年度报告|年报|工作报告)")
 _PAGINATION = re.compile(r"(下一页|上一页|尾页|首页\s*\d|共\s*\d+\s*页|第\s*\d+\s*页\s*/)")
 _REPORT_PROSE = ("总体情况", "主动公开", "依申请公开", "行政复议")
 
 
 def classify(doc: Document, title: str | None, has_tables: bool) -> tuple[bool, str]:
     """(is it a report, status)."""
-    if title and _OTHER_KIND.search(title.strip()):
+    if title and is_decoy(title):  # the title vocabulary is parsers.titles, shared
         return False, NOT_A_REPORT
-    titled = bool(title and _REPORT_TITLE.search(title))
+    titled = is_report_title(title)
     if doc.unmapped_text:
         return True, UNMAPPED_TEXT  # what it is cannot be read, like a scan's
     if has_tables:
         return True, PARSED
     if doc.image_only:
         return True, IMAGE_ONLY
-    report_titles = sum(1 for line in doc.lines if _REPORT_TITLE.search(line) and len(line) < 60)
+    report_titles = sum(1 for line in doc.lines if len(line) < 60 and is_report_title(line))
     if _PAGINATION.search("\n".join(doc.lines)) and report_titles >= 3:
         return False, NOT_A_REPORT  # a list of reports, not one
     prose = "\n".join(doc.lines)

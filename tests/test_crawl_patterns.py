@@ -7,6 +7,7 @@ checked in tests/test_end_to_end.py.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from urllib.parse import urlsplit
@@ -41,7 +42,7 @@ def test_every_pattern_yields_its_reports(demo_crawl):
     exported = {url for r in demo_crawl.export() for url in r["copies"]["urls"]}
     by_portal = Counter(r.portal for r in demo_crawl.reports)
     assert set(by_portal) == {"demo-tianjin", "demo-multi", "demo-hanweb", "demo-gkmlpt",
-                              "demo-column", "demo-jsonly", "demo-challenge"}
+                              "demo-column", "demo-jsonly", "demo-challenge", "demo-home"}
     for report in demo_crawl.reports:
         assert report.document_url in exported, (report.portal, report.document_url)
 
@@ -112,6 +113,27 @@ def test_challenge_is_passed_by_the_browser_then_plain_requests(demo_crawl, fetc
     db = sqlite3.connect(demo_crawl.data_dir / "nianbao.sqlite")
     errors = db.execute("SELECT stage FROM error WHERE url LIKE ?", (base + "%",)).fetchall()
     assert errors == []
+
+
+def test_home_page_start_reaches_the_reports_through_hubs_and_a_learned_api(demo_crawl,
+                                                                           fetches):
+    base = portal_base(demo_crawl, "demo-home")
+    got = [(m, u) for m, u, _ in urls(fetches, base)]
+    # hubs best-first: the news section and the guide are never walked
+    assert (("GET", f"{base}/zwgk/fdzdgk/nb/index.html")) in got
+    assert not [u for _, u in got if "/xwzx/" in u or u.endswith("xxgkzn.html")]
+    # the 2023 list holds 3 entries at 2 a page: page 2 asked by plain HTTP (POST, JSON
+    # body), learned from the browser's fetch on page 1
+    assert [m for m, u in got if u.endswith("/interface/content/list.do")].count("POST") >= 3
+    db = sqlite3.connect(demo_crawl.data_dir / "nianbao.sqlite")
+    specs = [json.loads(s) for (s,) in db.execute(
+        "SELECT spec FROM learned_api a JOIN portal p ON p.id = a.portal_id "
+        "WHERE p.name = 'demo-home'")]
+    assert {(s["where"], s["param"]) for s in specs} == {("json", "pageNo")}
+    exported = {r["url"] for r in demo_crawl.export()}
+    home = [r.document_url for r in demo_crawl.reports if r.portal == "demo-home"]
+    assert len(home) == 3 and set(home) <= exported
+    assert not {d for d in demo_crawl.decoys if d.startswith(base)} & exported
 
 
 def test_frontier_is_settled(demo_crawl):

@@ -417,11 +417,11 @@ def test_seed_narrative():
 def test_pattern_portals_are_served(patterns):
     names = [p.name for p in patterns.portals]
     assert names == ["demo-tianjin", "demo-multi", "demo-hanweb", "demo-gkmlpt",
-                     "demo-column", "demo-jsonly", "demo-challenge"]
-    assert len({p.host for p in patterns.portals}) == 7
-    assert len(patterns.reports) == 12
+                     "demo-column", "demo-jsonly", "demo-challenge", "demo-home"]
+    assert len({p.host for p in patterns.portals}) == 8
+    assert len(patterns.reports) == 15
     config = tomllib.loads(patterns.config_toml())
-    assert [p["render"] for p in config["portal"]] == ["never"] * 2 + ["auto"] * 5
+    assert [p["render"] for p in config["portal"]] == ["never"] * 2 + ["auto"] * 6
 
 
 def test_hanweb_dataproxy_wants_the_page_form(patterns):

@@ -94,7 +94,7 @@ def test_nianbao_demo_command(tmp_path):
     result = run_nianbao("demo", "--data-dir", str(tmp_path), "--no-progress")
     assert result.returncode == 0, result.stderr
     assert f"{n_reports} reports parsed" in result.stdout
-    assert n_reports == 12  # 5 on the two original portals, 7 on the CMS-pattern ones
+    assert n_reports == 15  # 5 on the two original portals, 10 on the CMS-pattern ones
     assert all(name in result.stdout for name in names)
     export = run_nianbao("export", "--data-dir", str(tmp_path), "--format", "csv")
     lines = export.stdout.splitlines()
@@ -118,5 +118,8 @@ def test_nianbao_demo_twice_makes_the_second_run_a_recrawl(tmp_path):
     first, second = run(), run()
     kinds = [Counter(r.rec_type for path in files for r in iter_records(path))
              for files in (first, second)]
-    # the same URLs again: every response of the first run is a revisit in the second
-    assert kinds[1]["response"] == 0 and kinds[1]["revisit"] == kinds[0]["response"] > 0
+    # the same URLs again: every response of the first run is a revisit in the second,
+    # except the browser's loads of demo-home's two script-built lists (page and XHR): the
+    # second run asks the list API it learned directly, without the browser
+    assert kinds[1]["response"] == 0 and kinds[1]["revisit"] > 0
+    assert 0 < kinds[0]["response"] - kinds[1]["revisit"] <= 4

@@ -1,9 +1,11 @@
 """Guangdong's 政府信息公开目录平台 (gkmlpt): a list page built by script from a JSON API.
 
-The page carries ``window._CONFIG = {SID: '…', …}``; its script asks
+The page carries its site id in ``window._CONFIG = {SID: '…', …}`` or, on some sites, in a
+plain script variable (``var sid = '…'``); its script asks
 ``/gkmlpt/api/all/<cat>?page=N&sid=<SID>``, which answers ``{"articles": [{"title",
 "url", "attachment": [{"name", "url"}]}], "total": …, "size": …}``. The category is the
-list page's ``#<cat>`` fragment (as menus link it), else the config's, else 0 (all).
+list page's ``#<cat>`` fragment (as menus link it), else the menu entry that names the
+reports (``<a href="#2857">政府信息公开年报</a>``), else the config's, else 0 (all).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from .base import Found
 
 _CONFIG = re.compile(r"window\._CONFIG\s*=\s*\{(.*?)\}", re.S)
 _SID = re.compile(r"\bSID\s*:\s*['\"]?(\w+)", re.I)
+# a site id anywhere in the page's scripts: sid: '757', var SID = "757", siteId = 757
+_ANY_SID = re.compile(r"\b(?:sid|site_?id)\b['\"]?\s*[:=]\s*['\"]?(\w+)", re.I)
+_MENU = re.compile(r"#(\d+)$")
 _CAT = re.compile(r"\b(?:CAT|CATALOG|TYPE_ID)\s*:\s*['\"]?(\d+)", re.I)
 MAX_PAGES = 500
 
@@ -30,23 +35,47 @@ class GkmlptAdapter:
     name = "gkmlpt"
 
     def matches(self, response: TextResponse) -> bool:
+        # Signals: the gkmlpt path, and a site id in the config or in any script variable.
         return (bool(response.meta.get("gkmlpt_api"))
-                or ("/gkmlpt/" in response.url and "_CONFIG" in response.text))
+                or ("/gkmlpt/" in response.url and ("_CONFIG" in response.text
+                                                    or bool(_ANY_SID.search(response.text)))))
 
     def discover(self, response: TextResponse) -> Iterator[Found]:
         if response.meta.get("gkmlpt_api"):
             yield from self._api(response)
             return
         config = _CONFIG.search(response.text)
-        sid = _SID.search(config.group(1)) if config else None
+        sid = (_SID.search(config.group(1)) if config else None) or _ANY_SID.search(
+            response.text)
         if not sid:
             return
         fragment = urlsplit(response.meta.get("fragment_url") or response.url).fragment
-        cat = (fragment if fragment.isdigit()
-               else (m.group(1) if (m := _CAT.search(config.group(1))) else "0"))
-        yield Found(urljoin(response.url, f"/gkmlpt/api/all/{cat}?"
-                            + urlencode({"page": 1, "sid": sid.group(1)})),
-                    None, LinkKind.LISTING, meta={"gkmlpt_api": True})
+        if fragment.isdigit():
+            cats = [fragment]
+        else:
+            cats = self._menu(response) or [
+                m.group(1) if config and (m := _CAT.search(config.group(1))) else "0"]
+        for cat in cats:
+            yield Found(urljoin(response.url, f"/gkmlpt/api/all/{cat}?"
+                                + urlencode({"page": 1, "sid": sid.group(1)})),
+                        None, LinkKind.LISTING, meta={"gkmlpt_api": True})
+
+    @staticmethod
+    def _menu(response: TextResponse) -> list[str]:
+        """Categories the page's menu links under a name of the reports' column."""
+        from parsers.titles import TitleKind, title_kind
+
+        if not hasattr(response, "selector"):
+            return []
+        cats = []
+        for anchor in response.xpath("//a[@href]"):
+            href = anchor.attrib.get("href", "").strip()
+            text = " ".join(anchor.xpath(".//text()").getall()).strip()
+            match = _MENU.search(href)
+            if match and title_kind(text) in (TitleKind.COLUMN, TitleKind.REPORT,
+                                              TitleKind.AMBIGUOUS) and match.group(1) not in cats:
+                cats.append(match.group(1))
+        return cats
 
     def _api(self, response: TextResponse) -> Iterator[Found]:
         try:

@@ -5,12 +5,16 @@ A column page ``/col/col<N>/index.html`` carries its first page of records insid
 total in ``<totalrecord>`` (or the page script's ``totalRecord``), and a script that asks
 ``/module/jpage/dataproxy.jsp?startrecord=…&endrecord=…&perpage=…`` by POST, with form
 fields (``col``, ``webid``, ``columnid``, ``unitid``…) written in that script, for the
-rest. The annual-report module ``/module/xxgk/xxgkAnnualReport.jsp?area=<unit>&fbtime=<year>``
+rest (some sites use ``/module/web/jpage/dataproxy.jsp?page=N`` instead, page by page).
+A column with no embedded records (its script asks the proxy for the first page too) is
+read by the browser, and its proxy learned as a list API (crawler.listapi).
+The annual-report module ``/module/xxgk/xxgkAnnualReport.jsp?area=<unit>&fbtime=<year>``
 lists one unit's reports of one year, so every year is asked for.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -82,6 +86,13 @@ class HanwebAdapter:
             return
         fields.pop("page", None)
         body = urlencode(sorted(fields.items())).encode("ascii")
+        if "/web/jpage/" in proxy:
+            # jshrss-style proxy: asked page by page (?page=N), one display page each
+            pages = math.ceil(total_records / max(perpage, 1))
+            for page in range(math.ceil(shown / max(perpage, 1)) + 1, pages + 1):
+                yield Found(f"{proxy}?page={page}", None, LinkKind.LISTING, method="POST",
+                            body=body, meta={"hanweb_proxy": True})
+            return
         group = perpage * GROUP_PAGES
         # The first `shown` records came with the page; ask for the rest group by group.
         start = shown + 1

@@ -86,6 +86,11 @@ def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: s
                   f"{summary.total('reports')} reports parsed, "
                   f"{summary.total('checks_failed')} with failed checks, "
                   f"{summary.total('errors')} errors")
+    from crawler.diagnose import why_nothing  # discovery: docs/discovery.md
+
+    for name in summary.portals:
+        if (reason := why_nothing(summary.stats, name)) is not None:
+            console.print(f"no report: {name}: {reason}")
     for name, blocked_at in summary.blocked.items():
         console.print(f"blocked: {name} at {blocked_at}")
     traps = {k: v for k, v in summary.stats.items()

@@ -11,7 +11,7 @@ from .common import add_data_options
 from .crawl import add_progress_option, crawl_and_report
 
 DEFAULT_PORT = 8731
-PORTALS = 7  # demo-tianjin, demo-multi and the five CMS-pattern portals
+PORTALS = 8  # demo-tianjin, demo-multi and the six CMS-pattern portals (demo-home included)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

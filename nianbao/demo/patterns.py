@@ -18,6 +18,8 @@ only part of it:
                     sees the links.
 ``demo-challenge``  every page behind a script challenge (HTTP 412, a small page whose script
                     sets a cookie and reloads), as anti-bot front ends do.
+``demo-home``       known only by its home page: hubs lead to the 年报 column, whose year
+                    sub-columns are filled by a script's POST (JSON body) to a list API.
 """
 
 from __future__ import annotations
@@ -482,5 +484,101 @@ location.replace(location.href);
         return Resource(412, HTML + (("Cache-Control", "no-store"),), self.challenge_page())
 
 
-PATTERN_BUILDERS = (Hanweb, Gkmlpt, Column, JsOnly, Challenge)
+# --------------------------------------------------------------------------- home page start
+
+
+class Home(_Builder):
+    """A portal known only by its home page: the reports sit three hubs deep (政务公开 →
+    法定主动公开内容 → 政府信息公开年报 → year sub-columns), beside a news section, and each
+    year's list is filled by a script's POST (JSON body) to a list API."""
+
+    name = "demo-home"
+    site_name = "演示县人民政府门户网站"
+    # no gzip: the demo server caches compressed bodies by path, and the API's answers
+    # differ by request body
+    habits = {"gzip": False, "validators": False, "server_header": "nginx"}
+    API = "/interface/content/list.do"
+
+    def build(self) -> None:
+        self.common()
+        self.start_path = "/"
+        self.lists: dict[str, list[dict]] = {}
+        news = [(f"/xwzx/202402/t2024020{n}_{8800 + n}.html", title, f"2024-02-0{n}")
+                for n, title in enumerate(("县长调研春耕备耕工作", "全县安全生产会议召开",
+                                           "县融媒体中心开展志愿服务", "县图书馆举办读书月活动"),
+                                          start=1)]
+        for target, title, published in news:
+            self.news_item(target, title, published)
+        links = "".join(f'<li><a href="{t}">{_esc(x)}</a></li>' for t, x, _ in news)
+        self.add("/xwzx/index.html", self.page("新闻中心", f"<ul>{links}</ul>"))
+        self.add("/bsfw/index.html", self.page("办事服务", "<p>在线办事大厅</p>"))
+        self.add("/", self.page(self.site_name, (
+            '<ul class="nav"><li><a href="/xwzx/index.html">新闻中心</a></li>'
+            '<li><a href="/bsfw/index.html">办事服务</a></li>'
+            '<li><a href="/zwgk/index.html">政务公开</a></li></ul>'
+            f'<div class="news"><h3>要闻</h3><ul>{links}</ul></div>')))
+        self.article("/zwgk/xxgkzn.html", GUIDE, "2023-12-01", "<p>公开指南正文。</p>",
+                     "县政府办公室")
+        self.decoys.append("/zwgk/xxgkzn.html")
+        self.add("/zwgk/index.html", self.page("政务公开", (
+            '<ul><li><a href="/zwgk/xxgkzn.html">政府信息公开指南</a></li>'
+            '<li><a href="/zwgk/fdzdgk/index.html">法定主动公开内容</a></li></ul>')))
+        self.add("/zwgk/fdzdgk/index.html", self.page("法定主动公开内容", (
+            '<ul><li><a href="/zwgk/fdzdgk/zcwj/index.html">政策文件</a></li>'
+            '<li><a href="/zwgk/fdzdgk/nb/index.html">政府信息公开年报</a></li></ul>')))
+        # title forms a plain "年度报告" match would miss; the decoy quotes a report's tables
+        years = (("2023", (("report", "003", "{agency}{year}年度政府信息公开工作报告"),
+                           ("decoy", "000", "图解：{agency}{year}年政府信息公开工作年度报告"),
+                           ("report", "000", "{agency}政务公开工作年度报告（{year}年）"))),
+                 ("2019", (("report", "001", "{agency}{year}年信息公开年报"),)))
+        subs = []
+        for n, (year, entries) in enumerate(years):
+            channel = f"nb{year}"
+            items = []
+            for k, (kind, seed_id, form) in enumerate(entries):
+                seed = self.seeds[seed_id]
+                title = form.format(agency=seed.agency, year=seed.year)
+                target = f"/zwgk/fdzdgk/nb/{year}/content/post_{7700 + 10 * n + k}.html"
+                published = f"{int(year) + 1}-01-2{k}"
+                self.article(target, title, published, render_report_html(seed), seed.agency)
+                (self.reports.append((seed_id, target, target, published)) if kind == "report"
+                 else self.decoys.append(target))
+                items.append({"docTitle": title, "docUrl": target, "pubDate": published})
+            self.lists[channel] = items
+            path = f"/zwgk/fdzdgk/nb/{year}/index.html"
+            subs.append(f'<li><a href="{path}">{year}年</a></li>')
+            script = f"""<ul id="list"></ul>
+<script>
+fetch('{self.API}', {{method: 'POST', headers: {{'Content-Type': 'application/json'}},
+  body: JSON.stringify({{channelId: '{channel}', pageNo: 1, pageSize: 2}})}})
+  .then(function (r) {{ return r.json(); }}).then(function (d) {{
+    var html = '';
+    d.data.records.forEach(function (it) {{
+      html += '<li><a href="' + it.docUrl + '">' + it.docTitle + '</a></li>';
+    }});
+    document.getElementById('list').innerHTML = html;
+  }});
+</script>"""
+            self.add(path, self.page(f"政府信息公开年报 {year}年", script))
+        self.add("/zwgk/fdzdgk/nb/index.html", self.page(
+            "政府信息公开年报", f"<ul>{''.join(subs)}</ul>"))
+
+    def handler(self, method: str, target: str, headers: Message, body: bytes
+                ) -> Resource | None:
+        if urlsplit(target).path != self.API or method != "POST":
+            return None
+        try:
+            asked = json.loads(body or b"{}")
+            items = self.lists[asked["channelId"]]
+            page, size = int(asked.get("pageNo", 1)), int(asked.get("pageSize", 10))
+        except (ValueError, KeyError, TypeError):
+            return Resource(400, (("Content-Type", "application/json"),), b"{}")
+        chunk = items[(page - 1) * size: page * size]
+        answer = {"code": 200, "data": {"records": chunk, "total": len(items),
+                                        "pageNo": page}}
+        return Resource(200, (("Content-Type", "application/json; charset=utf-8"),),
+                        json.dumps(answer, ensure_ascii=False).encode("utf-8"))
+
+
+PATTERN_BUILDERS = (Hanweb, Gkmlpt, Column, JsOnly, Challenge, Home)
 __all__ = ["PATTERN_BUILDERS", "quote"]
