@@ -167,7 +167,7 @@ def test_the_next_run_adds_a_row_for_every_archived_record_without_one(tmp_path)
             response_body=f"<p>{number}</p>".encode(), fetched_at=datetime.now(UTC)))
     writer.close()
     portal = PortalConfig("p", ("http://127.0.0.1:8080/",), ("127.0.0.1:8080",))
-    with RetryingStore(Store(f"sqlite:///{tmp_path / 'db.sqlite'}")) as store:
+    with RetryingStore(Store(f"sqlite:///{tmp_path / 'db.sqlite'}", upgrade=True)) as store:
         run_id = store.start_run("crawl")
         ids = {"p": store.portal_id("p", ["http://127.0.0.1:8080/"], ["127.0.0.1:8080"])}
         assert add_missing_fetch_rows(store, warc, run_id, [portal], ids) == 3

@@ -240,7 +240,7 @@ def test_portal_id_is_one_row_whoever_asks_first(services):
     from store import Store
 
     url = new_database(services[1], "portal_upsert")
-    Store(url).close()
+    Store(url, upgrade=True).close()
 
     def ask(n: int) -> int:
         with Store(url) as store:

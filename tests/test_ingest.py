@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from nianbao.cli import main
+from store.db import head_revision
 
 from .conftest import ROOT, run_nianbao, seed_as_word_and_pdf
 
@@ -79,7 +80,7 @@ def test_a_database_written_by_main_upgrades_keeping_every_row(tmp_path):
     assert counts(db) == before  # every row kept
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
-            ("0003_ingest",)]
+            (head_revision(),)]
         # each old row is a version, with its payload and when it was last seen
         missing = connection.execute(
             "SELECT COUNT(*) FROM report WHERE payload_digest IS NULL "

@@ -11,7 +11,8 @@ from pathlib import Path
 from .conftest import run_nianbao, write_portal_config
 
 ROOT = Path(__file__).resolve().parent.parent
-OPEN_STORE = "import sys; from store import Store; Store(sys.argv[1]).close()"
+OPEN_STORE = ("import sys; from store import Store; "
+              "Store(sys.argv[1], upgrade=True).close()")
 
 
 def _open_together(url: str, count: int) -> list[subprocess.CompletedProcess]:
