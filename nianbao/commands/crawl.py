@@ -79,7 +79,7 @@ def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: s
         print(f"nianbao: error: {exc}", file=sys.stderr)
         return 1
     # Wide enough for every column when the output is a file or a pipe (rich assumes 80).
-    console = Console() if sys.stdout.isatty() else Console(width=120)
+    console = Console() if sys.stdout.isatty() else Console(width=150)
     console.print(portal_table(summary.stats, summary.portals,
                                title=f"crawl run {summary.run_id}: {summary.status}"))
     console.print(f"{summary.total('documents')} documents fetched, "
