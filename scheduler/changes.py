@@ -1,52 +1,41 @@
 """Change detection: what each finished crawl run saw of each report, against what came before.
 
-A report's identity is its agency and year, followed portal by portal. Each crawl run of a
-portal is compared, in run order, with that portal's change log so far (``report_change``,
-append-only): a report seen for the first time is **new**; one whose values (or, with
-equal values, whose document bytes) differ from its last version is **revised**; one that
-was removed and is seen again has **reappeared**; one is **removed** when its URL answers
-404/410, or when it is no longer listed on a crawl of its portal that completed without
-errors and without hitting the page limit. A failed or partial crawl never removes
-anything. Every version a change names is a report row, and its fetch row locates the
-WARC record it was parsed from.
+A report's identity is the views' (``store.views``: agency + year), followed portal by
+portal; every query is the store's (``store.changes``), the comparing is done here. Each
+crawl run of a portal is compared, in run order, with that portal's change log so far
+(``report_change``, append-only): a report seen for the first time is **new**; one whose
+values (or, with equal values, whose document bytes) differ from its last version is
+**revised**; one that was removed and is seen again has **reappeared**; one is **removed**
+when its URL answers 404/410, or when it is no longer listed on a crawl of its portal that
+completed without errors and without hitting the page limit. A failed or partial crawl
+never removes anything. Every version a change names is a report row, and its fetch row
+locates the WARC record it was parsed from.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from store.models import (
-    CrawlRun,
-    CrawlRunPortal,
-    Fetch,
-    Portal,
-    Report,
-    ReportChange,
-    utcnow,
-)
+from store import changes as log
+from store.models import CrawlRunPortal, Fetch, Report, ReportChange
 
 KINDS = ("new", "revised", "removed", "reappeared")
 GONE = (404, 410)
 # the per-portal counters the crawl keeps in Scrapy's stats as "nianbao/<name>/<portal>"
 COUNTERS = ("pages", "documents", "reports", "errors", "page_limit_hit")
 
-Identity = tuple[str, int]
-
 
 def record_portal_results(session: Session, run_id: int, status: str,
                           portal_ids: dict[str, int], stats: dict) -> None:
     """Store how a finished crawl run went for each of its portals (from the crawl's stats)."""
-    for name, portal_id in portal_ids.items():
-        counts = {c: int(stats.get(f"nianbao/{c}/{name}", 0)) for c in COUNTERS}
-        session.add(CrawlRunPortal(crawl_run_id=run_id, portal_id=portal_id, status=status,
-                                   **counts))
-    session.commit()
+    log.add_run_portals(session, (
+        dict(crawl_run_id=run_id, portal_id=portal_id, status=status,
+             **{c: int(stats.get(f"nianbao/{c}/{name}", 0)) for c in COUNTERS})
+        for name, portal_id in portal_ids.items()))
 
 
 def detect_changes(session: Session) -> list[ReportChange]:
@@ -55,23 +44,13 @@ def detect_changes(session: Session) -> list[ReportChange]:
     Safe to call from several processes: each (run, portal) is claimed by one UPDATE before
     anything is read, so it is looked at exactly once.
     """
-    pending = session.scalars(select(CrawlRunPortal.id)
-                              .where(CrawlRunPortal.changes_detected_at.is_(None))
-                              .order_by(CrawlRunPortal.crawl_run_id, CrawlRunPortal.id)).all()
-    session.rollback()  # end the read so that each claim below starts its own transaction
     found: list[ReportChange] = []
-    for row_id in pending:
-        claimed = session.execute(
-            update(CrawlRunPortal)
-            .where(CrawlRunPortal.id == row_id, CrawlRunPortal.changes_detected_at.is_(None))
-            .values(changes_detected_at=utcnow()))
-        if claimed.rowcount != 1:
-            session.rollback()
+    for row_id in log.pending_run_portals(session):
+        run_portal = log.claim_run_portal(session, row_id)
+        if run_portal is None:
             continue
-        run_portal = session.get(CrawlRunPortal, row_id)
         changes = list(_detect(session, run_portal))
-        session.add_all(changes)
-        session.commit()
+        log.save_changes(session, changes)
         found.extend(changes)
     return found
 
@@ -86,19 +65,27 @@ class _Current:
     def present(self) -> bool:
         return self.change.kind != "removed"
 
+    @property
+    def order(self) -> tuple[str, int]:
+        return (self.change.agency, self.change.year)
+
 
 def _detect(session: Session, run_portal: CrawlRunPortal) -> Iterator[ReportChange]:
     run_id, portal_id = run_portal.crawl_run_id, run_portal.portal_id
-    current = _current_state(session, portal_id)
-    seen = _observed(session, [run_id], portal_id)
+    # Per portal: the same report is often published on several (a district's portal and
+    # the agency's own site), each copy in its own page, and compared across portals every
+    # crawl would log a text-only revision back and forth.
+    current = {i: _Current(c) for i, c in log.last_changes(session, portal_id).items()}
+    seen = log.observed_reports(session, [run_id], portal_id)
 
-    for identity, reports in sorted(seen.items()):
+    for identity, reports in sorted(seen.items(),
+                                    key=lambda item: (item[1][0].agency, item[1][0].year)):
         state = current.get(identity)
-        previous = _newest_parse(session, session.get(Report, state.change.report_id)) \
-            if state is not None and state.change.report_id else None
+        previous = log.newest_parse(session, state.change.report_id) \
+            if state is not None else None
         report = _representative(reports, previous.url if previous is not None else None)
-        base = dict(agency=identity[0], year=identity[1], url=report.url, portal_id=portal_id,
-                    crawl_run_id=run_id, report_id=report.id)
+        base = dict(agency=report.agency, year=report.year, url=report.url,
+                    portal_id=portal_id, crawl_run_id=run_id, report_id=report.id)
         if state is None:
             yield ReportChange(kind="new", **base)
             continue
@@ -114,95 +101,33 @@ def _detect(session: Session, run_portal: CrawlRunPortal) -> Iterator[ReportChan
             yield ReportChange(kind="revised", previous_report_id=previous.id, diff={},
                                text_only=True, reason="document changed, values equal", **base)
 
-    present = {i: s for i, s in current.items() if s.present and i not in seen}
+    present = sorted(((i, s) for i, s in current.items() if s.present and i not in seen),
+                     key=lambda item: item[1].order)
     # An explicit answer that the document is gone counts on any crawl.
-    gone = dict(session.execute(
-        select(Fetch.url, Fetch.status)
-        .where(Fetch.crawl_run_id == run_id, Fetch.status.in_(GONE),
-               Fetch.portal_id == portal_id)).all())
-    for identity, state in sorted(present.items()):
+    gone = log.gone_urls(session, run_id, portal_id, GONE)
+    for _identity, state in present:
         if state.change.url in gone:
-            yield _removed(identity, state, run_id, portal_id,
-                           f"HTTP {gone[state.change.url]}")
-    present = {i: s for i, s in present.items() if s.change.url not in gone}
+            yield _removed(state, run_id, portal_id, f"HTTP {gone[state.change.url]}")
+    present = [(i, s) for i, s in present if s.change.url not in gone]
 
     # Gone from the listing: only a clean, complete crawl of the portal can tell. A crawl
     # interrupted and then resumed is one crawl: the runs of the chain are seen together.
-    chain = _chain(session, run_portal)
+    chain = log.run_chain(session, run_portal)
     if (run_portal.status != "completed" or run_portal.page_limit_hit
             or any(r.errors for r in chain)):
         return
-    seen_in_chain = set(_observed(session, [r.crawl_run_id for r in chain], portal_id))
-    for identity, state in sorted(present.items()):
+    seen_in_chain = set(log.observed_reports(session, [r.crawl_run_id for r in chain],
+                                             portal_id))
+    for identity, state in present:
         if identity not in seen_in_chain:
-            yield _removed(identity, state, run_id, portal_id,
+            yield _removed(state, run_id, portal_id,
                            "no longer listed (crawl completed without errors)")
 
 
-def _removed(identity: Identity, state: _Current, run_id: int, portal_id: int,
-             reason: str) -> ReportChange:
-    return ReportChange(kind="removed", agency=identity[0], year=identity[1],
+def _removed(state: _Current, run_id: int, portal_id: int, reason: str) -> ReportChange:
+    return ReportChange(kind="removed", agency=state.change.agency, year=state.change.year,
                         url=state.change.url, portal_id=portal_id, crawl_run_id=run_id,
                         report_id=state.change.report_id, reason=reason)
-
-
-def _current_state(session: Session, portal_id: int) -> dict[Identity, _Current]:
-    """Each identity's last logged change on this portal. Per portal: the same report is
-    often published on several (a district's portal and the agency's own site), each copy
-    in its own page, and compared across portals every crawl would log a text-only
-    revision back and forth."""
-    last = (select(func.max(ReportChange.id))
-            .where(ReportChange.portal_id == portal_id)
-            .group_by(ReportChange.agency, ReportChange.year))
-    rows = session.scalars(select(ReportChange).where(ReportChange.id.in_(last)))
-    return {(c.agency, c.year): _Current(c) for c in rows}
-
-
-def _observed(session: Session, run_ids: list[int],
-              portal_id: int) -> dict[Identity, list[Report]]:
-    """The reports a run (or runs) of a portal fetched: of each document, the newest parse
-    of the payload the run fetched."""
-    # A payload fetched again unchanged adds no version (ingest): the run saw every version
-    # of a payload its fetch rows name (URL and digest), whichever run stored it.
-    fetched = (select(Report.id).join(Fetch, and_(Fetch.url == Report.url,
-                                                  Fetch.payload_digest == Report.payload_digest))
-               .where(Fetch.crawl_run_id.in_(run_ids)))
-    # A resumed crawl stores the document that was in flight when its predecessor stopped
-    # from the archived response, i.e. against the earlier run's fetch: reports stored
-    # while the run went on count as seen by it too.
-    during = [and_(Report.created_at >= run.started_at, Report.created_at <= run.finished_at)
-              for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)))
-              if run.finished_at is not None]
-    own = select(Fetch.id).where(Fetch.crawl_run_id.in_(run_ids))
-    rows = session.scalars(
-        select(Report)
-        .where(or_(Report.id.in_(fetched), Report.fetch_id.in_(own), *during),
-               Report.portal_id == portal_id)
-        .options(selectinload(Report.values), selectinload(Report.fetch))
-        .order_by(Report.id))
-    newest: dict = {}
-    for report in rows:
-        newest[report.url or report.id] = report
-    seen: dict[Identity, list[Report]] = defaultdict(list)
-    for report in newest.values():
-        if report.agency and report.year is not None:
-            seen[(report.agency, report.year)].append(report)
-    return seen
-
-
-def _chain(session: Session, run_portal: CrawlRunPortal) -> list[CrawlRunPortal]:
-    """This run and the interrupted runs of the same portal right before it."""
-    earlier = session.scalars(
-        select(CrawlRunPortal)
-        .where(CrawlRunPortal.portal_id == run_portal.portal_id,
-               CrawlRunPortal.crawl_run_id < run_portal.crawl_run_id)
-        .order_by(CrawlRunPortal.crawl_run_id.desc()))
-    chain = [run_portal]
-    for row in earlier:
-        if row.status == "completed":
-            break
-        chain.append(row)
-    return chain
 
 
 def _representative(reports: list[Report], previous_url: str | None) -> Report:
@@ -214,21 +139,6 @@ def _representative(reports: list[Report], previous_url: str | None) -> Report:
     return min(reports, key=lambda r: (r.status != "parsed",
                                        -sum(v.value is not None for v in r.values),
                                        r.url or "", r.id))
-
-
-def _newest_parse(session: Session, report: Report | None) -> Report | None:
-    """A version compared at the newest parser version its payload was read with."""
-    if report is None:
-        return report
-    if report.url and report.payload_digest:
-        same = and_(Report.url == report.url, Report.payload_digest == report.payload_digest)
-    elif report.fetch_id is not None:
-        same = Report.fetch_id == report.fetch_id
-    else:
-        return report
-    return session.scalars(select(Report).where(same)
-                           .options(selectinload(Report.values), selectinload(Report.fetch))
-                           .order_by(Report.id.desc()).limit(1)).first()
 
 
 def value_diff(old: Report, new: Report) -> dict[str, list]:
@@ -264,19 +174,12 @@ def _num(value: float | None) -> int | float | None:
 def list_changes(session: Session, *, crawl_run: int | None = None,
                  kinds: Iterable[str] = ()) -> Iterator[dict]:
     """The change log, oldest first, in the `nianbao changes` JSON form."""
-    query = (select(ReportChange, Portal.name).outerjoin(Portal,
-                                                         ReportChange.portal_id == Portal.id)
-             .order_by(ReportChange.id))
-    if crawl_run is not None:
-        query = query.where(ReportChange.crawl_run_id == crawl_run)
-    kinds = list(kinds)
-    if kinds:
-        query = query.where(ReportChange.kind.in_(kinds))
-    for change, portal in session.execute(query):
-        yield change_json(session, change, portal)
+    for change, portal, fetch in log.change_rows(session, crawl_run=crawl_run, kinds=kinds):
+        yield change_json(change, portal, fetch)
 
 
-def change_json(session: Session, change: ReportChange, portal: str | None = None) -> dict:
+def change_json(change: ReportChange, portal: str | None = None,
+                fetch: Fetch | None = None) -> dict:
     out = {"kind": change.kind, "agency": change.agency, "year": change.year,
            "url": change.url, "detected_at": iso_utc(change.detected_at)}
     if change.kind in ("revised", "reappeared") and change.diff is not None:
@@ -284,9 +187,7 @@ def change_json(session: Session, change: ReportChange, portal: str | None = Non
     if change.kind == "revised":
         out["text_only"] = change.text_only
     out.update({"portal": portal, "crawl_run": change.crawl_run_id, "reason": change.reason})
-    version = session.get(Report, change.report_id) if change.report_id else None
-    if version is not None and version.fetch is not None:
-        fetch = version.fetch
+    if fetch is not None:
         out["source"] = {"warc_file": fetch.warc_file, "warc_offset": fetch.warc_offset,
                          "warc_record_id": fetch.warc_record_id,
                          "fetched_at": iso_utc(fetch.fetched_at)}
@@ -296,21 +197,11 @@ def change_json(session: Session, change: ReportChange, portal: str | None = Non
 def crawl_history(session: Session, portal: str | None = None,
                   limit: int = 50) -> list[dict]:
     """Crawl runs, newest first, per portal: when, how they ended, what they found."""
-    changes = {(run, portal): n for run, portal, n in session.execute(
-        select(ReportChange.crawl_run_id, ReportChange.portal_id, func.count())
-        .group_by(ReportChange.crawl_run_id, ReportChange.portal_id))}
-    query = (select(CrawlRunPortal, CrawlRun, Portal.name)
-             .join(CrawlRun, CrawlRunPortal.crawl_run_id == CrawlRun.id)
-             .join(Portal, CrawlRunPortal.portal_id == Portal.id)
-             .order_by(CrawlRun.id.desc()).limit(limit))
-    if portal is not None:
-        query = query.where(Portal.name == portal)
     return [{"crawl_run": run.id, "portal": name, "command": run.command,
              "started_at": iso_utc(run.started_at), "finished_at": iso_utc(run.finished_at),
              "status": row.status, "pages": row.pages, "documents": row.documents,
-             "reports": row.reports, "errors": row.errors,
-             "changes": changes.get((run.id, row.portal_id), 0)}
-            for row, run, name in session.execute(query)]
+             "reports": row.reports, "errors": row.errors, "changes": changes}
+            for row, run, name, changes in log.run_portal_rows(session, portal, limit)]
 
 
 def iso_utc(value: datetime | None) -> str | None:

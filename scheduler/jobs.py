@@ -25,10 +25,16 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import func, select
 
 from store import Store, make_engine, upgrade
-from store.models import CrawlRun, CrawlRunPortal, Portal, ReportChange, ScheduleRun, utcnow
+from store.models import ScheduleRun
+from store.schedule import (
+    change_count,
+    finish_schedule_run,
+    last_crawl_run_id,
+    run_portal_after,
+    start_schedule_run,
+)
 
 from .changes import detect_changes
 
@@ -201,9 +207,7 @@ def crawl_job(portal: str, argv: list[str], db_url: str, state_dir: str,
     with Store(db_url, upgrade=True) as store, \
             open(state / "locks" / f"{_safe(portal)}.lock", "w") as lock:
         session = store.session
-        record = ScheduleRun(portal=portal, trigger=trigger)
-        session.add(record)
-        session.commit()
+        record = start_schedule_run(session, portal, trigger)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -211,7 +215,7 @@ def crawl_job(portal: str, argv: list[str], db_url: str, state_dir: str,
                                                                 "already running")
         if _stopping.is_set():
             return _finish(session, record, "skipped", message="the scheduler is stopping")
-        before = session.scalar(select(func.max(CrawlRun.id))) or 0
+        before = last_crawl_run_id(session)
         log_path = state / "logs" / f"{_safe(portal)}-{record.id}.log"
         log.info("crawling %s (schedule run %s, log %s)", portal, record.id, log_path)
         with open(log_path, "wb") as out:
@@ -231,28 +235,18 @@ def crawl_job(portal: str, argv: list[str], db_url: str, state_dir: str,
             finally:
                 with _children_lock:
                     _children.discard(child)
-        run = session.execute(
-            select(CrawlRunPortal).join(Portal, CrawlRunPortal.portal_id == Portal.id)
-            .where(Portal.name == portal, CrawlRunPortal.crawl_run_id > before)
-            .order_by(CrawlRunPortal.crawl_run_id.desc()).limit(1)).scalar()
-        session.rollback()
+        run = run_portal_after(session, portal, before)
         detect_changes(session)
         if run is None:
             tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
             return _finish(session, record, "failed", exit_code=code,
                            message=tail.strip().splitlines()[-1] if tail.strip() else None)
-        changes = session.scalar(select(func.count()).select_from(ReportChange).where(
-            ReportChange.crawl_run_id == run.crawl_run_id,
-            ReportChange.portal_id == run.portal_id)) or 0
         return _finish(session, record, run.status, exit_code=code,
-                       crawl_run_id=run.crawl_run_id, changes=changes)
+                       crawl_run_id=run.crawl_run_id, changes=change_count(session, run))
 
 
 def _finish(session, record: ScheduleRun, result: str, **fields) -> str:
-    record.result, record.finished_at = result, utcnow()
-    for name, value in fields.items():
-        setattr(record, name, value)
-    session.commit()
+    finish_schedule_run(session, record, result, **fields)
     # one line per run for the service's log: how it ended and where to look
     log.info("%s: %s (schedule run %s%s)", record.portal, result, record.id,
              "".join(f", {name.replace('_', ' ')} {value}" for name, value in fields.items()
@@ -263,9 +257,3 @@ def _finish(session, record: ScheduleRun, result: str, **fields) -> str:
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
-
-def last_schedule_runs(session) -> dict[str, ScheduleRun]:
-    """The newest schedule run of each portal."""
-    newest = select(func.max(ScheduleRun.id)).group_by(ScheduleRun.portal)
-    return {r.portal: r for r in session.scalars(select(ScheduleRun)
-                                                 .where(ScheduleRun.id.in_(newest)))}

@@ -146,7 +146,10 @@ def test_sigterm_mid_crawl_stops_cleanly_and_the_next_run_completes(portal, tmp_
     warcs = sorted((data / "warc").rglob("*"))
     assert warcs and not [p for p in warcs if p.name.endswith(".open")]
     warcio = Path(sys.executable).with_name("warcio")
-    for path in (p for p in warcs if p.name.endswith((".warc.gz", ".warc"))):
+    # the WARC files (the directory also holds the archive's index.sqlite)
+    files = [p for p in warcs if p.is_file() and p.name.endswith((".warc.gz", ".warc"))]
+    assert files
+    for path in files:
         check = subprocess.run([str(warcio), "check", str(path)], capture_output=True,
                                text=True)
         assert check.returncode == 0, check.stdout + check.stderr

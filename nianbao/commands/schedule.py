@@ -113,8 +113,9 @@ def run_service(args: argparse.Namespace) -> int:
 
 def run_now(args: argparse.Namespace) -> int:
     from scheduler.changes import list_changes
-    from scheduler.jobs import crawl_job, last_schedule_runs, stop_crawls
+    from scheduler.jobs import crawl_job, stop_crawls
     from store import Store
+    from store.schedule import last_schedule_runs
 
     url = db_url(args)
     jobs = {job.portal: job for job in _jobs(args)}
@@ -141,8 +142,9 @@ def run_now(args: argparse.Namespace) -> int:
 
 def list_jobs(args: argparse.Namespace) -> int:
     from scheduler.changes import crawl_history
-    from scheduler.jobs import job_schedule, last_schedule_runs, make_scheduler, sync_jobs
+    from scheduler.jobs import job_schedule, make_scheduler, sync_jobs
     from store import Store
+    from store.schedule import last_schedule_runs
 
     url = db_url(args)
     scheduler = make_scheduler(url)
