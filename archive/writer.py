@@ -4,7 +4,7 @@ Each file starts with a `warcinfo` record; each exchange is a `response` record 
 `revisit`, when the same URL with the same payload is already committed to a closed file
 of the archive) followed by its `request`, linked by WARC-Concurrent-To. Files are written
 under a `.open` name and renamed when closed, so a finished name always means a finished
-file; closing also writes the file's CDXJ index and merges it into ``index.cdxj``.
+file; closing also writes the file's CDXJ index and adds its entries to ``index.sqlite``.
 
 One digest algorithm throughout: SHA-1 in base32 (``sha1:…``), what pywb, Heritrix and
 warcio use. The payload digest is over the transfer-decoded body, still content-encoded.
