@@ -33,10 +33,10 @@ from pathlib import Path
 # would import the script itself instead of the package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
+from nianbao.archive import HttpExchange, WarcFileWriter  # noqa: E402
 from warcio.statusandheaders import StatusAndHeaders  # noqa: E402
 from warcio.warcwriter import WARCWriter  # noqa: E402
 
-from archive import HttpExchange, WarcFileWriter  # noqa: E402
 from nianbao.demo import load_seeds, render_report_docx, render_report_html  # noqa: E402
 
 
@@ -157,11 +157,12 @@ def interleaved(rounds: int, runs: dict) -> dict[str, tuple[float, int]]:
 def bench_reparse(count: int, processes: int) -> tuple[int, float, int, float]:
     """(reports, seconds) of `nianbao reparse` on ``processes`` cores, then (reports,
     seconds) of the parser alone on one core over the same documents."""
-    from archive.documents import documents
-    from archive.reader import warc_files
-    from ingest import parse
+    from nianbao.archive.documents import documents
+    from nianbao.archive.reader import warc_files
+    from nianbao.ingest import parse
+    from nianbao.store import Store
+
     from nianbao.commands.reparse import reparse, start_pool
-    from store import Store
 
     directory = Path(tempfile.mkdtemp(prefix="nianbao-bench-"))
     try:

@@ -46,11 +46,12 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import parsers  # noqa: E402
-from parsers.encoding import charset_from_content_type, decode  # noqa: E402
-from parsers.html import read_html, table_tokens  # noqa: E402
-from parsers.legacy import to_docx  # noqa: E402
-from parsers.tables import read_tables  # noqa: E402
+from nianbao.parsers.encoding import charset_from_content_type, decode  # noqa: E402
+from nianbao.parsers.html import read_html, table_tokens  # noqa: E402
+from nianbao.parsers.legacy import to_docx  # noqa: E402
+from nianbao.parsers.tables import read_tables  # noqa: E402
+
+from nianbao import parsers  # noqa: E402
 from tests.corpus import build_corpus  # noqa: E402
 
 COUNTS = {"html": 60, "docx": 30, "pdf": 12, "doc": 4, "text": 30}
@@ -152,8 +153,9 @@ def main() -> None:
 
 def ocr(per_form: int, engines: bool) -> None:
     """OCR pages/s on one core (CPU time: the recogniser runs one thread), and exact cells."""
-    from parsers import ocr as ocr_engines
-    from parsers import scan
+    from nianbao.parsers import ocr as ocr_engines
+    from nianbao.parsers import scan
+
     from tests.corpus.scan import FORMS, make_scan
 
     forms = [form for form in FORMS for _n in range(per_form)]

@@ -30,8 +30,8 @@ from pathlib import Path
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from archive.index import ArchiveIndex, write_file_index  # noqa: E402
-from archive.records import IndexEntry  # noqa: E402
+from nianbao.archive.index import ArchiveIndex, write_file_index  # noqa: E402
+from nianbao.archive.records import IndexEntry  # noqa: E402
 
 HOSTS = 300  # portals
 PER_FILE_NAME = "bench-20260101000000-{:05d}-1-host.warc.gz"

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from nianbao.archive.records import request_target
+from nianbao.archive.writer import BrowserCapture, HttpExchange
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
@@ -30,9 +32,6 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
-
-from archive.records import request_target
-from archive.writer import BrowserCapture, HttpExchange
 
 from .challenge import is_challenge
 from .interact import interact

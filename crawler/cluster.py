@@ -61,15 +61,15 @@ def cluster_settings(redis_url: str, *, key: str = DEFAULT_KEY,
         "REDIS_URL": redis_url,
         "CLUSTER_KEY": key,
         "CLUSTER_LEASE_SECONDS": lease_seconds,
-        "SCHEDULER": "crawler.cluster.LeasingScheduler",
+        "SCHEDULER": "nianbao.crawler.cluster.LeasingScheduler",
         # scrapy-redis' dupefilter, for the few requests that are not frontier entries
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_DUPEFILTER_KEY": f"{key}:dupefilter",
         "SCHEDULER_QUEUE_KEY": f"{key}:unused",
         # never flush the shared state when one worker stops
         "SCHEDULER_PERSIST": True,
-        "DOWNLOAD_HANDLERS": {"http": "crawler.cluster.ClusterPoliteDownloadHandler",
-                              "https": "crawler.cluster.ClusterPoliteDownloadHandler"},
+        "DOWNLOAD_HANDLERS": {"http": "nianbao.crawler.cluster.ClusterPoliteDownloadHandler",
+                              "https": "nianbao.crawler.cluster.ClusterPoliteDownloadHandler"},
     }
 
 

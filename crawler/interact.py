@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from parsers.titles import TitleKind, hub_score, title_kind
+from nianbao.parsers.titles import TitleKind, hub_score, title_kind
 
 MAX_STATES = 30  # pager clicks per page
 MAX_SCRIPT_LINKS = 120  # script links resolved per page state

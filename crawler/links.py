@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import urlsplit
 
-from parsers.text import clean
-from parsers.titles import TitleKind, hub_score, title_kind
+from nianbao.parsers.text import clean
+from nianbao.parsers.titles import TitleKind, hub_score, title_kind
 
 
 class LinkKind(Enum):

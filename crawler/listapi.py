@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from parsers.titles import TitleKind, title_kind
+from nianbao.parsers.titles import TitleKind, title_kind
 
 # Paging parameters, by what their value counts.
 PAGE_PARAMS = ("page", "pageno", "pagenum", "pageindex", "curpage", "currentpage", "current",

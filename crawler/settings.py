@@ -69,20 +69,20 @@ def crawl_settings(portals: list[Portal], *, warc_dir: str, version: str, contac
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         # HTTP/1.1 on the asyncio loop, keeping the heads verbatim for the archive
-        "DOWNLOAD_HANDLERS": {"http": "crawler.wire.WireDownloadHandler",
-                              "https": "crawler.wire.WireDownloadHandler"},
+        "DOWNLOAD_HANDLERS": {"http": "nianbao.crawler.wire.WireDownloadHandler",
+                              "https": "nianbao.crawler.wire.WireDownloadHandler"},
         "DOWNLOADER_MIDDLEWARES": {
             # first of all, before robots.txt is asked for a host that is out of scope
-            "crawler.scope.ScopeMiddleware": 40,
-            "crawler.politeness.HostPortSlotMiddleware": 50,
+            "nianbao.crawler.scope.ScopeMiddleware": 40,
+            "nianbao.crawler.politeness.HostPortSlotMiddleware": 50,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "crawler.politeness.BackoffRetryMiddleware": 550,
-            "archive.middleware.WarcArchiveMiddleware": 950,
+            "nianbao.crawler.politeness.BackoffRetryMiddleware": 550,
+            "nianbao.archive.middleware.WarcArchiveMiddleware": 950,
             # closer to the downloader than the archive: the archive sees the capture
-            "crawler.browser.BrowserMiddleware": 960,
+            "nianbao.crawler.browser.BrowserMiddleware": 960,
         },
         "EXTENSIONS": {"scrapy.extensions.throttle.AutoThrottle": None,
-                       "crawler.politeness.PortalAutoThrottle": 0},
+                       "nianbao.crawler.politeness.PortalAutoThrottle": 0},
         "BROWSER_ENABLED": browser,
         # report pages' stylesheets, images, scripts (crawler.requisites, docs/ocr.md)
         "REQUISITES_ENABLED": True,

@@ -17,13 +17,12 @@ from urllib.parse import urlsplit
 
 import scrapy
 from lxml import etree
+from nianbao.archive.writer import ArchiveWriteError
 from scrapy import signals
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
-
-from archive.writer import ArchiveWriteError
 
 from .adapters import matching, platforms
 from .adapters.base import response_anchors
@@ -75,7 +74,7 @@ class ReportSpider(scrapy.Spider):
         crawler.signals.connect(spider._item_failed, signal=signals.item_error)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         try:
-            from archive.signals import exchange_archived
+            from nianbao.archive.signals import exchange_archived
             crawler.signals.connect(spider._archived, signal=exchange_archived)
         except ImportError:  # pragma: no cover - the archive is part of every install
             pass
@@ -124,7 +123,7 @@ class ReportSpider(scrapy.Spider):
         file: no second fetch, no second record."""
         if not (self.warc_dir and entry.warc_file and entry.record_id):
             return None
-        from archive.reader import load_payload
+        from nianbao.archive.reader import load_payload
 
         try:
             stored = load_payload(self.warc_dir, entry.warc_file, entry.warc_offset)
@@ -539,7 +538,7 @@ def _page_number(response: Response) -> int:
 def _about_reports(response: Response) -> bool:
     """Whether a page is about annual reports (its title, heading or the link that led to
     it): there year and unit sub-columns lead on to them."""
-    from parsers.titles import is_report_title
+    from nianbao.parsers.titles import is_report_title
 
     if is_report_title(response.meta.get("link_text")):
         return True
@@ -558,7 +557,7 @@ def _scripted_controls(response: Response) -> bool:
     (``__doPostBack``, "加载更多") or links built by script whose text is worth following."""
     if not isinstance(response, HtmlResponse) or response.meta.get("render"):
         return False
-    from parsers.titles import TitleKind, title_kind
+    from nianbao.parsers.titles import TitleKind, title_kind
 
     for element in _SCRIPTED(response.selector.root):
         text = " ".join(element.itertext()).strip() or (element.get("value") or "")

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from nianbao.archive.records import request_target
 from scrapy import Request
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.crawler import Crawler
@@ -41,8 +42,6 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
-
-from archive.records import request_target
 
 from .scope import Scope
 

@@ -22,10 +22,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-import parsers
-from archive.documents import Document
-from store import Store
-from store.repository import values_digest
+from nianbao.archive.documents import Document
+from nianbao.store import Store
+from nianbao.store.repository import values_digest
+
+from nianbao import parsers
 
 #: outcomes of saving one document
 REPORT, SEEN, NOT_REPORT, ERROR = "report", "seen", "not-report", "error"

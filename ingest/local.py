@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archive.documents import MTIME_HEADER, PATH_HEADER, Document
-from archive.writer import WarcFileWriter
+from nianbao.archive.documents import MTIME_HEADER, PATH_HEADER, Document
+from nianbao.archive.writer import WarcFileWriter
 
 
 class Unreadable(Exception):

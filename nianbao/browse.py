@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from store import browse as store_browse
+from nianbao.store import browse as store_browse
 
 
 def is_stale(db_path: Path, browse_path: Path) -> bool:
@@ -32,7 +32,7 @@ def build(db_path: Path, browse_path: Path, warc_dir: Path | None = None) -> Pat
 def _document_text(warc_dir: Path | None, source: store_browse.Source) -> str:
     if warc_dir is None or not source.warc_file or source.warc_offset is None:
         return ""
-    from archive import load_payload
+    from nianbao.archive import load_payload
 
     from .page_text import page_text
 

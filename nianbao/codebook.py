@@ -109,7 +109,7 @@ def _label_en(key: str) -> str:
 @cache
 def entries() -> tuple[Entry, ...]:
     """Every canonical key, in schema order."""
-    from parsers.schema import load_schema
+    from nianbao.parsers.schema import load_schema
 
     out = []
     for spec in load_schema().keys.values():
@@ -189,7 +189,7 @@ def write_beside(export_path: Path, *, excel: bool = False) -> Path:
 
 def header_block() -> dict:
     """The codebook as the first line of a JSON-lines export (``--codebook-header``)."""
-    from parsers.schema import load_schema
+    from nianbao.parsers.schema import load_schema
 
     return {"codebook": {"schema_version": load_schema().version,
                          "keys": [{"key": e.key, "label_zh": e.label_zh, "label_en": e.label_en,

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from crawler.portal import Portal
-from scheduler.jobs import check_schedule
+from nianbao.crawler.portal import Portal
+from nianbao.scheduler.jobs import check_schedule
 
 
 class ConfigError(ValueError):

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 
-import parsers
-from crawler import Portal, ReportSpider, crawl_settings
-from crawler.frontier import claim_frontier
-from scheduler.changes import record_portal_results
-from store import Store
-from store.apis import load_apis, save_apis
-from store.retry import DatabaseUnavailable, RetryingStore
+from nianbao import parsers
+from nianbao.crawler import Portal, ReportSpider, crawl_settings
+from nianbao.crawler.frontier import claim_frontier
+from nianbao.scheduler.changes import record_portal_results
+from nianbao.store import Store
+from nianbao.store.apis import load_apis, save_apis
+from nianbao.store.retry import DatabaseUnavailable, RetryingStore
 
 from . import __version__, logs
 
@@ -170,10 +170,10 @@ def add_missing_fetch_rows(store: RetryingStore, warc_dir: Path, run_id: int, po
     Files are compared by their number of records first, so only a file with a record
     missing is read. The replayed frontier then parses the documents among them.
     """
-    from archive.index import read_index
-    from archive.reader import read_headers
-    from archive.recovery import recover_open_files
-    from store.reconcile import fetch_rows_per_file, fetched_offsets
+    from nianbao.archive.index import read_index
+    from nianbao.archive.reader import read_headers
+    from nianbao.archive.recovery import recover_open_files
+    from nianbao.store.reconcile import fetch_rows_per_file, fetched_offsets
 
     recover_open_files(warc_dir)  # a killed run's records join the index first
     per_file: dict[str, int] = {}
@@ -216,7 +216,7 @@ def add_missing_fetch_rows(store: RetryingStore, warc_dir: Path, run_id: int, po
 def _request_of(warc_dir: Path, name: str, offset: int,
                 record_id: str | None) -> tuple[str, str | None]:
     """(method, record id) of the request record written right after a response."""
-    from archive.reader import resolve_path
+    from nianbao.archive.reader import resolve_path
 
     try:
         from warcio.archiveiterator import ArchiveIterator
@@ -271,7 +271,7 @@ def _watch_start_urls(crawler, portals: list[Portal]) -> dict[str, str]:
     portal failed, whatever else the crawl did."""
     from scrapy import signals
 
-    from crawler.items import FailureItem
+    from nianbao.crawler.items import FailureItem
 
     starts = {url: p.name for p in portals for url in p.start_urls}
     failed: dict[str, str] = {}

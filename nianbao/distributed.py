@@ -25,7 +25,7 @@ def worker_settings(url: str) -> dict:
     """The Scrapy settings of a worker; ConfigError when Redis does not answer."""
     import redis
 
-    from crawler.cluster import cluster_settings, redis_from_url
+    from nianbao.crawler.cluster import cluster_settings, redis_from_url
 
     try:
         redis_from_url(url).ping()

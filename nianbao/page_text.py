@@ -20,9 +20,9 @@ class PageText:
 
 def page_text(body: bytes, content_type: str | None = None, url: str | None = None) -> PageText:
     """Title and text of a payload; empty text for what cannot be read (never raises)."""
-    import parsers
-    from parsers import charset_from_content_type, decode, read_docx, read_html, read_pdf
-    from parsers.plaintext import read_text
+    from nianbao import parsers
+    from nianbao.parsers import charset_from_content_type, decode, read_docx, read_html, read_pdf
+    from nianbao.parsers.plaintext import read_text
 
     try:
         kind = parsers.sniff(body, content_type, url)

@@ -23,7 +23,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-import parsers
+from nianbao import parsers
 
 INLINE_KINDS = ("html", "text")  # fast to read: parsed on the event loop
 DEFAULT_TIMEOUT = 300.0  # seconds: LibreOffice's own limit is 120 s, PDFs take milliseconds

@@ -23,19 +23,19 @@ from contextlib import suppress
 
 from scrapy.crawler import Crawler
 
-import parsers
-from archive.documents import Document
-from archive.middleware import interrupt_crawl
-from archive.signals import (
+from nianbao import parsers
+from nianbao.archive.documents import Document
+from nianbao.archive.middleware import interrupt_crawl
+from nianbao.archive.signals import (
     document_parsed,
     exchange_archived,
     resource_archived,
 )
-from archive.writer import HttpExchange, RecordLocation
-from crawler.items import DocumentItem, FailureItem, Fetched
-from ingest import ERROR, NOT_REPORT, REPORT, SEEN, Ingest
-from store import Store
-from store.retry import DatabaseUnavailable, RetryingStore
+from nianbao.archive.writer import HttpExchange, RecordLocation
+from nianbao.crawler.items import DocumentItem, FailureItem, Fetched
+from nianbao.ingest import ERROR, NOT_REPORT, REPORT, SEEN, Ingest
+from nianbao.store import Store
+from nianbao.store.retry import DatabaseUnavailable, RetryingStore
 
 from .parsing import DEFAULT_TIMEOUT, ParserPool
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-from parsers.schema import load_schema
+from nianbao.parsers.schema import load_schema
 
 GROUP_FIELDS = ("province", "city", "district", "division_code", "year", "agency", "agency_type")
 AGGREGATES = ("sum", "avg", "count")

@@ -168,7 +168,7 @@ def _short(name: str) -> str:
 
 
 def _rows(name: str) -> list[dict[str, str]]:
-    text = resources.files("parsers").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    text = resources.files("nianbao.parsers").joinpath(f"data/{name}").read_text(encoding="utf-8")
     return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
 
 

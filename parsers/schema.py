@@ -35,7 +35,8 @@ class Schema:
 
 @cache
 def load_schema() -> Schema:
-    raw = json.loads(resources.files("parsers").joinpath("data/report-schema.json").read_text())
+    data = resources.files("nianbao.parsers").joinpath("data/report-schema.json")
+    raw = json.loads(data.read_text())
     keys = {
         k["key"]: KeySpec(k["key"], k["table"], k["row"], k["column"], frozenset(k["formats"]),
                           k["unit"])

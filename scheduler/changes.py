@@ -18,10 +18,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from nianbao.store import changes as log
+from nianbao.store.models import CrawlRunPortal, Fetch, Report, ReportChange
 from sqlalchemy.orm import Session
-
-from store import changes as log
-from store.models import CrawlRunPortal, Fetch, Report, ReportChange
 
 KINDS = ("new", "revised", "removed", "reappeared")
 GONE = (404, 410)

@@ -25,10 +25,9 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
-
-from store import Store, make_engine, upgrade
-from store.models import ScheduleRun
-from store.schedule import (
+from nianbao.store import Store, make_engine, upgrade
+from nianbao.store.models import ScheduleRun
+from nianbao.store.schedule import (
     change_count,
     finish_schedule_run,
     last_crawl_run_id,

@@ -40,7 +40,7 @@ def make_engine(url: str) -> Engine:
 
 def alembic_config() -> Config:
     config = Config()
-    config.set_main_option("script_location", str(resources.files("store") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("nianbao.store") / "migrations"))
     return config
 
 

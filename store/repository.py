@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-import parsers
+from nianbao import parsers
 
 from . import models
 from .db import check_current, make_engine

@@ -65,8 +65,9 @@ def seed_cases() -> list[SeedCase]:
 def seed_as_word_and_pdf(directory: Path, index: int) -> tuple[object, bytes, bytes]:
     """(seed, .docx, .pdf): a seed rendered by the demo's DOCX renderer, and LibreOffice's
     PDF of that file (fonts embedded as subsets, as in the PDFs portals publish)."""
+    from nianbao.parsers.legacy import convert
+
     from nianbao.demo import load_seeds, render_report_docx
-    from parsers.legacy import convert
 
     seed = load_seeds()[index]
     docx = directory / f"seed-{index}.docx"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from nianbao.crawler.adapters import GkmlptAdapter, HanwebAdapter, TrsAdapter, matching, platforms
+from nianbao.crawler.adapters.annual_column import AnnualColumnAdapter
+from nianbao.crawler.challenge import is_challenge
+from nianbao.crawler.links import LinkKind, desktop_url
 from scrapy.http import HtmlResponse, Request, TextResponse
-
-from crawler.adapters import GkmlptAdapter, HanwebAdapter, TrsAdapter, matching, platforms
-from crawler.adapters.annual_column import AnnualColumnAdapter
-from crawler.challenge import is_challenge
-from crawler.links import LinkKind, desktop_url
 
 
 def html(url: str, body: str, status: int = 200, meta: dict | None = None) -> HtmlResponse:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from archive import HttpExchange, WarcFileWriter, iter_records, read_record
+from nianbao.archive import HttpExchange, WarcFileWriter, iter_records, read_record
 
 BODY = "<html><body>年度报告 0 1 2</body></html>".encode()
 
@@ -93,7 +93,7 @@ def test_files_rotate_at_the_size_limit(tmp_path):
 
 
 def test_browser_capture_keeps_the_dom_out_of_response_records(tmp_path):
-    from archive import BrowserCapture
+    from nianbao.archive import BrowserCapture
 
     page = exchange("http://127.0.0.1:8000/list.html")
     xhr = exchange("http://127.0.0.1:8000/api/list?page=1", body=b'{"rows": []}')
@@ -117,10 +117,9 @@ def test_http_check_catches_a_gzip_header_over_a_decoded_body_that_warcio_check_
         tmp_path):
     import io
 
+    from nianbao.archive.check import check_file
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
-
-    from archive.check import check_file
 
     path = tmp_path / "bad.warc.gz"
     with open(path, "wb") as fh:  # bare warcio: nothing between the lie and the file
@@ -139,7 +138,7 @@ def test_http_check_catches_a_gzip_header_over_a_decoded_body_that_warcio_check_
 
 
 def test_headers_are_adjusted_to_describe_the_stored_body(tmp_path):
-    from archive.check import check_file, sha1_base32
+    from nianbao.archive.check import check_file, sha1_base32
 
     writer = WarcFileWriter(tmp_path)
     # a browser handed over a decoded body with the gzip header it received
@@ -177,7 +176,7 @@ def test_headers_are_adjusted_to_describe_the_stored_body(tmp_path):
 
 
 def test_revisits_only_against_records_of_closed_files(tmp_path):
-    from archive import load_payload
+    from nianbao.archive import load_payload
 
     writer = WarcFileWriter(tmp_path)
     first, _ = writer.write(exchange())
@@ -209,7 +208,7 @@ def test_revisits_only_against_records_of_closed_files(tmp_path):
     assert stored.headers["WARC-Profile"].endswith("/revisit/server-not-modified")
     # the 304's status line, no headers: replay tools then take the original's
     assert stored.http_headers == [] and stored.payload_http == exchange().response_headers
-    from archive.check import check_file
+    from nianbao.archive.check import check_file
 
     for name in (first.warc_file, revisit.warc_file):
         assert check_file(tmp_path / name) == []
@@ -231,7 +230,7 @@ def test_metadata_record_refers_to_the_document(tmp_path):
 
 
 def test_cdxj_index_is_what_cdxj_indexer_writes(tmp_path):
-    from archive import BrowserCapture
+    from nianbao.archive import BrowserCapture
 
     writer = WarcFileWriter(tmp_path, max_file_size=2000)
     for n in range(6):
@@ -241,7 +240,7 @@ def test_cdxj_index_is_what_cdxj_indexer_writes(tmp_path):
                                         b"<html>dom</html>"))
     writer.close()
     assert len(writer.files_written) > 1
-    from archive.index import write_cdxj
+    from nianbao.archive.index import write_cdxj
 
     write_cdxj(tmp_path, tmp_path / "index.cdxj")  # streamed from index.sqlite
     ours = (tmp_path / "index.cdxj").read_text().splitlines()
@@ -255,8 +254,8 @@ def test_cdxj_index_is_what_cdxj_indexer_writes(tmp_path):
 
 
 def test_a_partial_tail_is_skipped_and_reported(tmp_path):
-    from archive import load_payload, scan_file
-    from archive.check import check_file
+    from nianbao.archive import load_payload, scan_file
+    from nianbao.archive.check import check_file
 
     writer = WarcFileWriter(tmp_path)
     locations = [writer.write(exchange(f"http://127.0.0.1:8000/{n}.html"))[0]
@@ -282,9 +281,9 @@ def test_recovery_finishes_files_of_dead_writers_only(tmp_path, monkeypatch):
     import os
     import socket
 
-    from archive import scan_file
-    from archive.index import read_index
-    from archive.recovery import recover_open_files
+    from nianbao.archive import scan_file
+    from nianbao.archive.index import read_index
+    from nianbao.archive.recovery import recover_open_files
 
     monkeypatch.setattr(socket, "gethostname", lambda: "ip-10-0-0-7.example")  # hyphens
     writer = WarcFileWriter(tmp_path)

@@ -10,9 +10,9 @@ import subprocess
 import sys
 import time
 
-from archive import iter_records, load_payload, scan_file
-from archive.index import read_index
-from archive.reader import resolve_path
+from nianbao.archive import iter_records, load_payload, scan_file
+from nianbao.archive.index import read_index
+from nianbao.archive.reader import resolve_path
 
 from .conftest import run_nianbao
 

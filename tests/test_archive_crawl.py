@@ -21,10 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-from archive import iter_records, load_payload, read_record
-from archive.check import check_file
-from archive.index import read_index
+from nianbao.archive import iter_records, load_payload, read_record
+from nianbao.archive.check import check_file
+from nianbao.archive.index import read_index
 
 from .conftest import ROOT, run_nianbao
 
@@ -242,7 +241,7 @@ def test_a_recrawl_of_unchanged_portals_writes_revisits_only(recrawl):
 
 def test_cdxj_index_holds_every_response_revisit_and_resource_record(recrawl):
     files = sorted(files_of(recrawl.warc_dir))
-    from archive.index import write_cdxj
+    from nianbao.archive.index import write_cdxj
 
     write_cdxj(recrawl.warc_dir, recrawl.warc_dir / "index.cdxj")  # from index.sqlite
     lines = (recrawl.warc_dir / "index.cdxj").read_text().splitlines()
@@ -352,7 +351,7 @@ def test_reparse_rebuilds_every_report_from_the_warc_files_without_network(
 
 def test_reparse_with_a_new_parser_version_keeps_the_old_rows(recrawl, tmp_path,
                                                               monkeypatch):
-    import parsers
+    from nianbao import parsers
     from nianbao.cli import main
 
     data_dir = tmp_path / "copy"
@@ -384,7 +383,7 @@ def free_port() -> int:
 
 def test_pywb_replays_every_report_capture_in_id_mode(recrawl, tmp_path):
     assert PYWB.exists(), "pywb's environment is missing: run `make setup`"
-    from archive.index import write_cdxj
+    from nianbao.archive.index import write_cdxj
 
     write_cdxj(recrawl.warc_dir, tmp_path / "index.cdxj")  # pywb's one sorted file
     (tmp_path / "config.yaml").write_text(json.dumps({"collections": {"nianbao": {
@@ -417,7 +416,7 @@ def test_pywb_replays_every_report_capture_in_id_mode(recrawl, tmp_path):
             # a server-not-modified revisit (no HTTP block, so no status in the index)
             # replays as the capture the server confirmed
             assert response.status == int(entry.status or 200), entry
-            from archive.check import sha1_base32
+            from nianbao.archive.check import sha1_base32
 
             assert sha1_base32(body) == entry.digest, entry
     finally:

@@ -7,16 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from archive.index import INDEX_DB, ArchiveIndex, read_index, rebuild_index, write_cdxj
-from archive.records import IndexEntry
+from nianbao.archive.index import INDEX_DB, ArchiveIndex, read_index, rebuild_index, write_cdxj
+from nianbao.archive.records import IndexEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 
 ADD_FILES = """
 import sys
 from pathlib import Path
-from archive.index import ArchiveIndex
-from archive.records import IndexEntry
+from nianbao.archive.index import ArchiveIndex
+from nianbao.archive.records import IndexEntry
 directory, worker = Path(sys.argv[1]), int(sys.argv[2])
 index = ArchiveIndex(directory)
 for f in range(15):
@@ -63,7 +63,7 @@ def test_lookups_are_the_newest_committed_capture(tmp_path):
 
 
 def test_an_older_directory_is_imported_and_written_out_sorted(tmp_path):
-    from archive.index import write_file_index
+    from nianbao.archive.index import write_file_index
 
     for name in ("a.warc.gz", "b.warc.gz"):  # only per-file indexes, as before index.sqlite
         write_file_index(tmp_path / name, entries(name, 20))

@@ -12,11 +12,11 @@ import json
 import sqlite3
 
 import pytest
+from nianbao.scheduler.jobs import crawl_job
+from nianbao.store import default_url
 
 from nianbao.commands.schedule import config_jobs
 from nianbao.demo import load_seeds, render_report_html, report_title
-from scheduler.jobs import crawl_job
-from store import default_url
 
 from .conftest import run_nianbao, write_portal_config
 from .pages import PageServer
@@ -196,7 +196,7 @@ def test_a_report_on_two_portals_is_followed_on_each_without_flip_flopping(tmp_p
 #: the KILL_AT-th report it parsed (0: never): a real kill -9 at a known point.
 KILLED_REPARSE = """
 import os, signal, sys
-import ingest, parsers
+from nianbao import ingest, parsers
 parsers.PARSER_VERSION = "9.9.9-test"
 kill_at, saves = int(os.environ["KILL_AT"]), [0]
 save_many = ingest.Ingest.save_many

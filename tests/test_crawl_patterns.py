@@ -13,8 +13,7 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
-
-from archive import read_record
+from nianbao.archive import read_record
 
 from .conftest import run_nianbao, write_portal_config
 

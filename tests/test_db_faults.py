@@ -150,11 +150,12 @@ def test_the_next_run_adds_a_row_for_every_archived_record_without_one(tmp_path)
     with no database at all: a row for each, with what the WARC says; once only."""
     from datetime import UTC, datetime
 
-    from archive.writer import HttpExchange, WarcFileWriter
-    from crawler.portal import Portal as PortalConfig
+    from nianbao.archive.writer import HttpExchange, WarcFileWriter
+    from nianbao.crawler.portal import Portal as PortalConfig
+    from nianbao.store import Store
+    from nianbao.store.retry import RetryingStore
+
     from nianbao.crawl import add_missing_fetch_rows
-    from store import Store
-    from store.retry import RetryingStore
 
     warc = tmp_path / "warc"
     writer = WarcFileWriter(warc)
@@ -185,9 +186,8 @@ def test_retries_are_bounded_then_every_write_fails_at_once():
     """store.retry on its own: a lost connection is retried with growing waits; past the
     retry time the crawl is told once and later writes fail at once; a constraint error is
     never retried."""
+    from nianbao.store.retry import DatabaseUnavailable, RetryingStore
     from sqlalchemy.exc import IntegrityError, OperationalError
-
-    from store.retry import DatabaseUnavailable, RetryingStore
 
     class Flaky:
         def __init__(self, failures: int) -> None:

@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from crawler.links import LinkKind, classify
-from crawler.listapi import ListApi, Page, remaining
-from parsers.titles import TitleKind, hub_score, title_kind
+from nianbao.crawler.links import LinkKind, classify
+from nianbao.crawler.listapi import ListApi, Page, remaining
+from nianbao.parsers.titles import TitleKind, hub_score, title_kind
 
 from .variants.generator import MECHANISMS, SCRIPTED, STARTS, draw
 from .variants.harness import Variants
@@ -61,11 +60,12 @@ def test_decoys_are_never_fetched(title):
 
 
 def test_the_parser_rejects_decoy_titles_with_the_same_vocabulary():
+    from nianbao.parsers import build_report
+    from nianbao.parsers.classify import NOT_A_REPORT
+    from nianbao.parsers.html import read_html
+
     from nianbao.demo.render import render_report_html
     from nianbao.demo.seeds import load_seeds
-    from parsers import build_report
-    from parsers.classify import NOT_A_REPORT
-    from parsers.html import read_html
 
     body = render_report_html(load_seeds()[0])
     for title, is_report in ((DECOYS[0], False), (REPORTS[1], True)):
@@ -239,7 +239,7 @@ def _page(url: str, html: str):
 
 
 def test_gkmlpt_sid_from_a_plain_script_variable_and_category_from_the_menu():
-    from crawler.adapters import GkmlptAdapter
+    from nianbao.crawler.adapters import GkmlptAdapter
 
     adapter = GkmlptAdapter()
     page = _page("http://h/gkmlpt/index", "<script>var sid = '757';</script>"
@@ -254,7 +254,7 @@ def test_gkmlpt_sid_from_a_plain_script_variable_and_category_from_the_menu():
 @pytest.mark.parametrize(("current", "expected"), [(0, ["index_1.html", "index_2.html"]),
                                                    (1, ["index_2.html", "index_3.html"])])
 def test_trs_create_page_html_zero_and_one_based(current, expected):
-    from crawler.adapters import TrsAdapter
+    from nianbao.crawler.adapters import TrsAdapter
 
     page = _page("http://h/col/index.html",
                  f'<script>createPageHTML(3, {current}, "index", "html");</script>')
@@ -262,7 +262,7 @@ def test_trs_create_page_html_zero_and_one_based(current, expected):
 
 
 def test_hanweb_page_style_data_proxy():
-    from crawler.adapters import HanwebAdapter
+    from nianbao.crawler.adapters import HanwebAdapter
 
     records = "".join(f"<record><![CDATA[<li><a href='/art/{n}.html'>区{n}局2023年政府信息公开"
                       f"工作年度报告</a></li>]]></record>" for n in range(2))
@@ -279,7 +279,7 @@ def test_hanweb_page_style_data_proxy():
 
 def _exchange(url: str, body: bytes, *, method: str = "GET", request_body: bytes = b"",
               ctype: str = "application/json"):
-    from archive.writer import HttpExchange
+    from nianbao.archive.writer import HttpExchange
 
     return HttpExchange(url=url, method=method, request_target="/", request_headers=[
         ("Content-Type", "application/json")] if request_body.startswith(b"{") else [],
@@ -288,7 +288,7 @@ def _exchange(url: str, body: bytes, *, method: str = "GET", request_body: bytes
 
 
 def test_an_api_of_titles_and_ids_learns_the_link_template_from_the_rendered_page():
-    from crawler.listapi import learn
+    from nianbao.crawler.listapi import learn
 
     page = _exchange("http://h/col/index.html", b"<html></html>", ctype="text/html")
     answer = json.dumps({"rows": [{"docTitle": "区教育局2023年政府信息公开工作年度报告",
@@ -307,7 +307,7 @@ def test_an_api_of_titles_and_ids_learns_the_link_template_from_the_rendered_pag
 
 
 def test_answers_that_are_not_lists_are_not_learned():
-    from crawler.listapi import learn
+    from nianbao.crawler.listapi import learn
 
     page = _exchange("http://h/", b"<html></html>", ctype="text/html")
     weather = _exchange("http://h/weather?page=1", b'{"city": "x", "temp": 3}')
@@ -317,7 +317,7 @@ def test_answers_that_are_not_lists_are_not_learned():
 
 
 def test_why_a_portal_yielded_nothing():
-    from crawler.diagnose import why_nothing
+    from nianbao.crawler.diagnose import why_nothing
 
     assert why_nothing({"nianbao/reports/p": 2}, "p") is None
     line = why_nothing({"nianbao/pages/p": 1}, "p")

@@ -135,7 +135,7 @@ def _target(url: str) -> str:
 
 
 def _cluster(redis_url: str):
-    from crawler.cluster import cluster_state, redis_from_url
+    from nianbao.crawler.cluster import cluster_state, redis_from_url
 
     return cluster_state(redis_from_url(redis_url))
 
@@ -235,9 +235,8 @@ def test_processes_migrating_one_new_postgres_database_at_once(services):
 
 
 def test_portal_id_is_one_row_whoever_asks_first(services):
+    from nianbao.store import Store
     from sqlalchemy import create_engine, text
-
-    from store import Store
 
     url = new_database(services[1], "portal_upsert")
     Store(url, upgrade=True).close()

@@ -7,8 +7,9 @@ import sqlite3
 import subprocess
 import sys
 
-import parsers
-from archive import read_record
+from nianbao.archive import read_record
+
+from nianbao import parsers
 
 from .conftest import run_nianbao, seed_cases
 
@@ -105,7 +106,7 @@ def test_nianbao_demo_command(tmp_path):
 def test_nianbao_demo_twice_makes_the_second_run_a_recrawl(tmp_path):
     from collections import Counter
 
-    from archive import iter_records
+    from nianbao.archive import iter_records
 
     def run() -> set:
         before = set((tmp_path / "warc").glob("*.warc.gz"))

@@ -13,13 +13,12 @@ import sys
 import time
 
 import pytest
+from nianbao.crawler.politeness import BackoffRetryMiddleware, retry_after
+from nianbao.crawler.wire import WireDownloadHandler
 from scrapy import Request, Spider
 from scrapy.exceptions import ResponseDataLossError
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
-
-from crawler.politeness import BackoffRetryMiddleware, retry_after
-from crawler.wire import WireDownloadHandler
 
 from .conftest import write_portal_config
 from .hostile import HostileServer, http, page

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from nianbao.store.db import head_revision
 
 from nianbao.cli import main
-from store.db import head_revision
 
 from .conftest import ROOT, run_nianbao, seed_as_word_and_pdf
 
@@ -34,8 +34,7 @@ def counts(db: Path) -> dict[str, int]:
 
 def test_migration_history_is_one_line_and_never_imports_live_code():
     from alembic.script import ScriptDirectory
-
-    from store.db import alembic_config
+    from nianbao.store.db import alembic_config
 
     script = ScriptDirectory.from_config(alembic_config())
     assert len(script.get_heads()) == 1
@@ -55,8 +54,8 @@ def test_migration_history_is_one_line_and_never_imports_live_code():
 def test_the_frozen_view_sql_is_what_store_views_writes():
     """Changing a view means a migration with the new SQL (python -m tools.freeze_views)."""
     from alembic.script import ScriptDirectory
+    from nianbao.store.db import alembic_config
 
-    from store.db import alembic_config
     from tools.freeze_views import BEGIN, frozen_block
 
     script = ScriptDirectory.from_config(alembic_config())
@@ -157,7 +156,7 @@ def test_ingest_of_a_folder_gives_five_reports_and_one_error_row(ingested):
 
 
 def test_ingested_files_are_warc_resource_records_that_pass_warcio_check(ingested):
-    from archive import iter_records
+    from nianbao.archive import iter_records
 
     files = sorted((ingested["data"] / "warc").glob("*.warc.gz"))
     assert files and not list((ingested["data"] / "warc").glob("*.open"))

@@ -11,7 +11,7 @@ from pathlib import Path
 from .conftest import run_nianbao, write_portal_config
 
 ROOT = Path(__file__).resolve().parent.parent
-OPEN_STORE = ("import sys; from store import Store; "
+OPEN_STORE = ("import sys; from nianbao.store import Store; "
               "Store(sys.argv[1], upgrade=True).close()")
 
 
@@ -28,7 +28,7 @@ def test_processes_migrating_one_new_sqlite_file_at_once(tmp_path):
 
 
 def test_a_live_crawls_running_portal_is_not_a_killed_crawl(tmp_path):
-    from crawler.frontier import Frontier, claim_frontier
+    from nianbao.crawler.frontier import Frontier, claim_frontier
 
     config = write_portal_config(tmp_path / "portals.toml", "demo", "http://127.0.0.1:9/",
                                  "127.0.0.1:9")

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nianbao.parsers.legacy import convert
 
-import parsers
-from parsers.legacy import convert
+from nianbao import parsers
 
 from .corpus import COUNTS, build_corpus, score
 from .corpus.build import expected_meta

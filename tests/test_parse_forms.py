@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import parsers  # noqa: E402
+from nianbao import parsers  # noqa: E402
 
 from .corpus.build import expected_meta, make_spec  # noqa: E402
 from .corpus.render import render_docx, render_html, render_text  # noqa: E402
@@ -171,10 +171,9 @@ def test_scanned_pdf_is_image_only_not_an_empty_report():
 
 
 def test_status_is_stored(tmp_path):
+    from nianbao.store import Store
+    from nianbao.store.models import Report as ReportRow
     from sqlalchemy import select
-
-    from store import Store
-    from store.models import Report as ReportRow
 
     scan = parsers.parse_document(image_pdf(), name="report.pdf",
                                   hints=parsers.Hints(title=REPORT_TITLE))

@@ -4,10 +4,10 @@ every delimiter with blank cells, reports without a title, page chrome, special 
 from __future__ import annotations
 
 import pytest
+from nianbao.parsers import labels
+from nianbao.parsers.regions import divisions
 
-import parsers
-from parsers import labels
-from parsers.regions import divisions
+from nianbao import parsers
 
 from .corpus.build import TEXT_LAYOUTS, expected_meta, make_spec
 from .corpus.render import render_docx, render_html, render_text
@@ -239,7 +239,7 @@ def test_special_areas_and_former_names(text, code, city, district):
 def test_division_lists_name_their_source():
     from importlib import resources
 
-    data = resources.files("parsers").joinpath("data")
+    data = resources.files("nianbao.parsers").joinpath("data")
     former = data.joinpath("divisions-former.csv").read_text(encoding="utf-8")
     special = data.joinpath("divisions-special.csv").read_text(encoding="utf-8")
     assert former.startswith("#") and "GB/T 2260" in former.splitlines()[0]
@@ -286,7 +286,7 @@ def test_the_issues_pdf_labels(tmp_path):
     import zipfile
     from pathlib import Path
 
-    from parsers.legacy import convert
+    from nianbao.parsers.legacy import convert
 
     from .corpus.render import render_docx
 

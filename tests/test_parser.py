@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from nianbao.parsers.regions import divisions
+from nianbao.parsers.values import parse_cell
 
-import parsers
+from nianbao import parsers
 from nianbao.demo import load_seeds, render_report_docx, render_report_html
-from parsers.regions import divisions
-from parsers.values import parse_cell
 
 from .conftest import seed_cases
 

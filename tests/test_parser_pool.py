@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-import parsers
+from nianbao import parsers
 from nianbao.parsing import ParserGone, ParserPool
 
 from .conftest import seed_as_word_and_pdf

@@ -13,7 +13,7 @@ import re
 import pytest
 from pdfminer.high_level import extract_text
 
-import parsers
+from nianbao import parsers
 
 from .conftest import seed_as_word_and_pdf
 

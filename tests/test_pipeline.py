@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+from nianbao.crawler.items import DocumentItem
 from scrapy.utils.test import get_crawler
 
-from crawler.items import DocumentItem
 from nianbao.pipeline import StorePipeline
 
 

@@ -37,8 +37,9 @@ def test_plot_writes_three_charts_that_are_not_blank(data_dir, tmp_path):
 
 
 def test_charts_render_chinese_with_a_cjk_font(data_dir, tmp_path):
+    from nianbao.store import Store
+
     from nianbao import charts, queries
-    from store import Store
 
     assert charts.cjk_font() is not None, "the set-up installs fonts-wqy-zenhei"
     with warnings.catch_warnings(record=True) as caught:

@@ -12,12 +12,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from nianbao.parsers.schema import load_schema
+from nianbao.store import Store
 from sqlalchemy import text
 
-import parsers
+from nianbao import parsers
 from nianbao.cli import main
-from parsers.schema import load_schema
-from store import Store
 
 from .conftest import seed_cases
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from nianbao.parsers.schema import load_schema
 
 from nianbao.cli import main
-from parsers.schema import load_schema
 
 from .test_query import copy_db, expected_reports
 

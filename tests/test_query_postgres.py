@@ -15,12 +15,11 @@ import time
 from collections import defaultdict
 
 import pytest
+from nianbao.store import Store
 from sqlalchemy import text
 
-import parsers
-from nianbao import queries
+from nianbao import parsers, queries
 from nianbao.cli import main
-from store import Store
 
 from .conftest import seed_cases
 

@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 from lxml import etree
-
-from archive import iter_records
-from crawler.requisites import page_requisites
+from nianbao.archive import iter_records
+from nianbao.crawler.requisites import page_requisites
 
 from .conftest import run_nianbao, write_portal_config
 from .corpus.build import make_spec

@@ -10,9 +10,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+from nianbao.parsers import scan
 
-import parsers
-from parsers import scan
+from nianbao import parsers
 
 from .corpus import score
 from .corpus.build import expected_meta
@@ -95,7 +95,7 @@ def test_ocr_runs_offline(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    from parsers.ocr import RapidEngine
+    from nianbao.parsers.ocr import RapidEngine
 
     engine = RapidEngine()
     import numpy as np

@@ -13,11 +13,7 @@ import pytest
 import time_machine
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
-
-from nianbao.config import ConfigError, parse_config
-from scheduler.jobs import (
+from nianbao.scheduler.jobs import (
     DEFAULT_SCHEDULE,
     TIMEZONE,
     PortalJob,
@@ -26,7 +22,11 @@ from scheduler.jobs import (
     make_scheduler,
     sync_jobs,
 )
-from store.models import ScheduleRun
+from nianbao.store.models import ScheduleRun
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from nianbao.config import ConfigError, parse_config
 
 from .conftest import run_nianbao
 

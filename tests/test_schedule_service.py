@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from nianbao.scheduler.jobs import make_scheduler, sync_jobs
+from nianbao.store import default_url
 
 from nianbao.commands.schedule import config_jobs
 from nianbao.demo import load_seeds, render_report_html, report_title
-from scheduler.jobs import make_scheduler, sync_jobs
-from store import default_url
 
 from .conftest import run_nianbao, write_portal_config
 from .pages import PageServer

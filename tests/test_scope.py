@@ -14,13 +14,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from nianbao.crawler import scope as scope_module
+from nianbao.crawler.scope import OutOfScope, Scope, internal
+from nianbao.crawler.wire import WireDownloadHandler
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler import scope as scope_module
-from crawler.scope import OutOfScope, Scope, internal
-from crawler.wire import WireDownloadHandler
 from nianbao.demo import load_seeds, render_report_html
 
 from .conftest import run_nianbao, write_portal_config

@@ -210,8 +210,9 @@ def test_front_page_charts_load(server, browser):
 
 
 def test_charts_and_canned_queries_share_one_definition_of_each_rate(server):
+    from nianbao.store import Store
+
     from nianbao import charts, queries
-    from store import Store
 
     base, data_dir = server
     shares = {r["year"]: r for r in get_json(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from nianbao.store import Store
+from nianbao.store.models import Base, ReportValue
 from sqlalchemy import select
 
-import parsers
-from store import Store
-from store.models import Base, ReportValue
+from nianbao import parsers
 
 from .conftest import seed_cases
 

@@ -9,6 +9,7 @@ import socket
 import threading
 
 import pytest
+from nianbao.crawler.wire import WireDownloadHandler
 from scrapy import Request
 from scrapy.exceptions import (
     DownloadCancelledError,
@@ -17,8 +18,6 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.utils.test import get_crawler
-
-from crawler.wire import WireDownloadHandler
 
 PAGE = "政府信息公开工作年度报告".encode()
 
@@ -277,7 +276,7 @@ def test_a_crawl_through_a_proxy_goes_by_scrapys_handler_and_is_archived(tmp_pat
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import urlsplit
 
-    from archive import iter_records
+    from nianbao.archive import iter_records
 
     from .conftest import run_nianbao, write_portal_config
     from .pages import PageServer

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from parsers.schema import load_schema
-from store.views import view_sql
+from nianbao.parsers.schema import load_schema
+from nianbao.store.views import view_sql
 
 BEGIN, END = "# -- frozen views --", "# -- end of frozen views --"
 

@@ -12,9 +12,8 @@ import re
 from collections.abc import Iterator
 
 from lxml import etree
+from nianbao.parsers.text import clean
 from scrapy.http import HtmlResponse, TextResponse
-
-from parsers.text import clean
 
 from ..links import LinkKind, classify
 from .base import Found, response_anchors

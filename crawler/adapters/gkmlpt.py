@@ -63,7 +63,7 @@ class GkmlptAdapter:
     @staticmethod
     def _menu(response: TextResponse) -> list[str]:
         """Categories the page's menu links under a name of the reports' column."""
-        from parsers.titles import TitleKind, title_kind
+        from nianbao.parsers.titles import TitleKind, title_kind
 
         if not hasattr(response, "selector"):
             return []

@@ -20,8 +20,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scheduler.changes import detect_changes, list_changes
-    from store import Store
+    from nianbao.scheduler.changes import detect_changes, list_changes
+    from nianbao.store import Store
 
     # a database that is not there is a usage error; one that is gets the change log of
     # its newest crawls written, so it is upgraded like any database a command writes to

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from store import SchemaError, Store, check_current, default_url, make_engine
+from nianbao.store import SchemaError, Store, check_current, default_url, make_engine
 
 from ..config import ConfigError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from crawler import Portal
+from nianbao.crawler import Portal
 
 from ..config import ConfigError, load_config
 from .common import add_data_options, db_url
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
 def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: str) -> int:
     """Run the crawl with a live table on a terminal, then print the summary."""
-    from crawler.frontier import FrontierBusy
+    from nianbao.crawler.frontier import FrontierBusy
 
     from ..crawl import run_crawl
     from ..progress import portal_table
@@ -86,7 +86,7 @@ def crawl_and_report(args: argparse.Namespace, portals: list[Portal], command: s
                   f"{summary.total('reports')} reports parsed, "
                   f"{summary.total('checks_failed')} with failed checks, "
                   f"{summary.total('errors')} errors")
-    from crawler.diagnose import why_nothing  # discovery: docs/discovery.md
+    from nianbao.crawler.diagnose import why_nothing  # discovery: docs/discovery.md
 
     for name in summary.portals:
         if (reason := why_nothing(summary.stats, name)) is not None:

@@ -10,8 +10,8 @@ import argparse
 
 from rich.console import Console
 
-from store import Store
-from store.db import current_revisions, head_revision
+from nianbao.store import Store
+from nianbao.store.db import current_revisions, head_revision
 
 from .common import add_data_options, db_url
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from parsers.schema import load_schema
+from nianbao.parsers.schema import load_schema
 
 from .. import codebook
 from ..typed_export import BOM, spreadsheet_encoding

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from parsers.schema import load_schema
+from nianbao.parsers.schema import load_schema
 
 from .. import codebook
 from ..typed_export import write_parquet

@@ -10,8 +10,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from archive import ArchiveIndex, load_payload
-from archive.reader import warc_files
+from nianbao.archive import ArchiveIndex, load_payload
+from nianbao.archive.reader import warc_files
 
 from .common import add_data_options
 

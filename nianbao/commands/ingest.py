@@ -17,11 +17,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-import parsers
-from archive.documents import Document
-from archive.writer import WarcFileWriter
-from ingest import Ingest
-from ingest.local import archive_file, files
+from nianbao import parsers
+from nianbao.archive.documents import Document
+from nianbao.archive.writer import WarcFileWriter
+from nianbao.ingest import Ingest
+from nianbao.ingest.local import archive_file, files
 
 from .common import add_data_options, open_for_writing
 

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-import parsers
+from nianbao import parsers
 
 
 def register(commands: argparse._SubParsersAction) -> None:

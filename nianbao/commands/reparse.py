@@ -21,12 +21,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-import parsers
-from archive.documents import documents
-from archive.reader import full_index, warc_files
-from archive.resources import ArchivedBodies
-from ingest import Ingest, warm_up
-from store import Store
+from nianbao import parsers
+from nianbao.archive.documents import documents
+from nianbao.archive.reader import full_index, warc_files
+from nianbao.archive.resources import ArchivedBodies
+from nianbao.ingest import Ingest, warm_up
+from nianbao.store import Store
 
 from .common import add_data_options, open_for_writing
 

@@ -8,8 +8,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archive import load_payload
-from archive.reader import full_index
+from nianbao.archive import load_payload
+from nianbao.archive.reader import full_index
 
 from .common import add_data_options
 

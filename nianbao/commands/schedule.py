@@ -57,7 +57,7 @@ def _jobs(args: argparse.Namespace) -> list:
 def config_jobs(config: Path, data_dir: Path, db: str | None = None) -> list:
     """The scheduler's jobs for a config file: each portal's schedule (its own crontab line,
     or the default yearly window) and the `nianbao crawl` command that crawls it alone."""
-    from scheduler.jobs import DEFAULT_SCHEDULE, PortalJob
+    from nianbao.scheduler.jobs import DEFAULT_SCHEDULE, PortalJob
 
     config = Path(config).resolve()
     return [PortalJob(p.name, p.options.get("schedule") or DEFAULT_SCHEDULE,
@@ -78,7 +78,7 @@ def _state_dir(args: argparse.Namespace) -> Path:
 
 
 def run_service(args: argparse.Namespace) -> int:
-    from scheduler.jobs import make_scheduler, stop_crawls, sync_jobs
+    from nianbao.scheduler.jobs import make_scheduler, stop_crawls, sync_jobs
 
     url = db_url(args)
     jobs = _jobs(args)
@@ -112,10 +112,10 @@ def run_service(args: argparse.Namespace) -> int:
 
 
 def run_now(args: argparse.Namespace) -> int:
-    from scheduler.changes import list_changes
-    from scheduler.jobs import crawl_job, stop_crawls
-    from store import Store
-    from store.schedule import last_schedule_runs
+    from nianbao.scheduler.changes import list_changes
+    from nianbao.scheduler.jobs import crawl_job, stop_crawls
+    from nianbao.store import Store
+    from nianbao.store.schedule import last_schedule_runs
 
     url = db_url(args)
     jobs = {job.portal: job for job in _jobs(args)}
@@ -141,10 +141,10 @@ def run_now(args: argparse.Namespace) -> int:
 
 
 def list_jobs(args: argparse.Namespace) -> int:
-    from scheduler.changes import crawl_history
-    from scheduler.jobs import job_schedule, make_scheduler, sync_jobs
-    from store import Store
-    from store.schedule import last_schedule_runs
+    from nianbao.scheduler.changes import crawl_history
+    from nianbao.scheduler.jobs import job_schedule, make_scheduler, sync_jobs
+    from nianbao.store import Store
+    from nianbao.store.schedule import last_schedule_runs
 
     url = db_url(args)
     scheduler = make_scheduler(url)
@@ -191,8 +191,8 @@ def list_jobs(args: argparse.Namespace) -> int:
 
 
 def show_history(args: argparse.Namespace) -> int:
-    from scheduler.changes import crawl_history
-    from store import Store
+    from nianbao.scheduler.changes import crawl_history
+    from nianbao.store import Store
 
     with Store(db_url(args), upgrade=True) as store:
         rows = crawl_history(store.session, portal=args.portal, limit=args.limit)
@@ -223,6 +223,6 @@ def _when(value) -> str | None:
 
 
 def _iso(value) -> str | None:
-    from scheduler.changes import iso_utc
+    from nianbao.scheduler.changes import iso_utc
 
     return iso_utc(value)

@@ -13,8 +13,8 @@ import sys
 
 from sqlalchemy import exc
 
-from store import readonly
-from store.readonly import QueryTimeout, is_write_refusal
+from nianbao.store import readonly
+from nianbao.store.readonly import QueryTimeout, is_write_refusal
 
 from .. import queries
 from .common import add_data_options, read_url

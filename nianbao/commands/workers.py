@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     import redis
 
-    from crawler.cluster import cluster_state, redis_from_url
+    from nianbao.crawler.cluster import cluster_state, redis_from_url
 
     from ..distributed import check_redis_url
 

@@ -1,9 +1,8 @@
 """Alembic environment: migrations run on the connection `store.db.upgrade` hands in."""
 
 from alembic import context
+from nianbao.store.models import Base
 from sqlalchemy import create_engine
-
-from store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -150,7 +150,7 @@ def make_spec(form: str, n: int) -> tuple[Spec, random.Random]:
 
 def build_corpus(directory: Path, counts: dict[str, int] | None = None) -> list[Document]:
     """Write every document; PDF and .doc/.wps made by LibreOffice from DOCX, in batches."""
-    from parsers.legacy import convert
+    from nianbao.parsers.legacy import convert
 
     counts = counts or COUNTS
     docs: list[Document] = []

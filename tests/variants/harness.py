@@ -44,7 +44,7 @@ def _make_pdfs(portals: list[VariantPortal]) -> None:
     """The PDF attachments of every portal, converted from Word in one LibreOffice run."""
     import tempfile
 
-    from parsers.legacy import convert
+    from nianbao.parsers.legacy import convert
 
     wanted = [(p, path, docx) for p in portals for path, docx in p.pdf_sources.items()]
     if not wanted:
