@@ -18,7 +18,7 @@ from .docx import DocxError, read_docx
 from .encoding import charset_from_content_type, decode
 from .html import HtmlError, read_html
 from .legacy import ConversionError, to_docx
-from .metadata import Hints, extract, title_of
+from .metadata import Hints, extract, mend_read_agency, title_of
 from .pdf import PdfError, read_pdf
 from .plaintext import read_text
 from .report import Report
@@ -147,6 +147,7 @@ def _ocr_report(doc: Document, reading: scan.ScanReading, hints: Hints | None) -
     doc.unmapped_text = False
     doc.notes = doc.notes + reading.notes
     report = build_report(doc, hints)
+    report.agency = mend_read_agency(report.agency)  # a misread character in its name
     if scan.recount(report.cells):
         formats = {report.format} if report.format in ("2019", "2021") else {"2019", "2021"}
         report.checks_failed = check(report.cells, formats)

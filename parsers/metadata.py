@@ -10,6 +10,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from rapidfuzz.distance import Levenshtein
+
 from .document import Document
 from .regions import Region, divisions
 from .text import clean, has_cjk
@@ -29,6 +31,17 @@ ABBREVIATIONS = {
     "文旅局": "文化和旅游局",
     "教体局": "教育和体育局",
 }
+# The standard names of local government departments (the State Council's institutional
+# reform's names, as counties and cities use them): what an OCR'd agency name is read
+# against, since a misread character leaves it close to exactly one of them.
+DEPARTMENTS = (*ABBREVIATIONS.values(), "人民政府办公室", "财政局", "司法局", "教育局",
+               "公安局", "民政局", "生态环境局", "自然资源局", "农业农村局", "水利局",
+               "商务局", "审计局", "统计局", "医疗保障局", "应急管理局", "退役军人事务局",
+               "城市管理局", "林业局", "科学技术局", "工业和信息化局", "文化广电旅游局",
+               "文化广电和旅游局", "行政审批局", "行政审批服务局", "数据资源管理局",
+               "信访局", "粮食和物资储备局", "体育局", "乡村振兴局", "民族宗教事务局",
+               "机关事务管理局", "国有资产监督管理委员会", "卫生健康委员会", "教育委员会",
+               "市场监督管理委员会", "交通运输委员会", "人民政府")
 _AGENCY_END = re.compile(
     r"(局|委员会|委|办公室|人民政府|政府|法院|检察院|中心|厅|署|办|院|馆|站|队|街道办事处|管委会|所)$")
 _REPORT_PHRASE = re.compile(r"(\d{4}\s*年度?)?\s*(政府信息公开|政务公开|信息公开)")
@@ -154,6 +167,31 @@ def _agency_from_signature(lines: list[str]) -> str | None:
         if 3 < len(candidate) <= 40 and has_cjk(candidate) and _AGENCY_END.search(candidate):
             return candidate
     return None
+
+
+def mend_read_agency(agency: str | None) -> str | None:
+    """An agency name read by OCR, its department part read against the standard names:
+    a character misread, dropped or added (市场监1督管理局) leaves it one edit from exactly
+    one standard name, which it then takes; a name close to none, or to several, stays as
+    read. Only for OCR'd text: a typed name is what the document says."""
+    if not agency:
+        return agency
+    if any(agency.endswith(d) for d in DEPARTMENTS):
+        return agency
+    near: dict[str, tuple[int, int]] = {}  # standard name -> (cut, distance)
+    for name in DEPARTMENTS:
+        if len(name) < 5:  # one edit in a short name is another name (财政局, 民政局)
+            continue
+        for cut in range(len(name) - 1, len(name) + 2):
+            if cut >= len(agency):
+                continue
+            distance = Levenshtein.distance(agency[-cut:], name, score_cutoff=1)
+            if distance <= 1 and (name not in near or distance < near[name][1]):
+                near[name] = (cut, distance)
+    if len(near) != 1:
+        return agency
+    ((name, (cut, _distance)),) = near.items()
+    return agency[:-cut] + name
 
 
 def _expand(agency: str) -> str:

@@ -355,6 +355,9 @@ _DASH_FOR_ONE = re.compile(r"(?<=[\u4e00-\u9fff])[-－‐—](?=[\u4e00-\u9fff])
 
 
 _UNIT = re.compile(r"(万元|元|件|条|个|项|次|人次|家|宗)$")
+# 件's left part (亻) read as a digit 1 after a zero (0件 as 01件): no count is printed
+# with a leading zero, so the 1 is the unit's stroke, not a digit.
+_RADICAL_ONE = re.compile(r"^(0+)1$")
 
 
 def _as_read(text: str) -> str:
@@ -365,6 +368,8 @@ def _as_read(text: str) -> str:
     stem = text[:unit.start()] if unit else text
     if has_cjk(stem):
         return _DASH_FOR_ONE.sub("一", text)
+    if unit and unit[0] == "件" and _RADICAL_ONE.match(stem):
+        return "0件"
     if _LATIN.search(stem):
         digits = stem.translate(_DIGIT_LOOKALIKES) + (unit[0] if unit else "")
         cell = parse_cell(digits)
@@ -474,11 +479,11 @@ def _read_page(gray: np.ndarray, page: int, ocr, out: ScanReading) -> None:
             cut.append(_crop(gray, (x0, y0, max(x0 + 2, x1 - width), y1)))
         for (index, unit, _box), (digits, score) in zip(again, ocr.recognize(cut),
                                                        strict=True):
-            digits = _as_read(digits)
-            cell = parse_cell(digits)
-            if cell is not None and cell.status == NUMBER and "." not in digits:
+            text = _as_read(digits + unit)  # the crop may hold the unit's first stroke
+            cell = parse_cell(text)
+            if cell is not None and cell.status == NUMBER and "." not in text:
                 old = out.tokens[index]
-                out.tokens[index] = Token(digits + unit, old.row, old.col, old.span)
+                out.tokens[index] = Token(text, old.row, old.col, old.span)
                 out.confidences[index] = round(min(out.confidences[index], score), 4)
 
 

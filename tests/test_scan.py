@@ -130,3 +130,27 @@ def test_time_bound_is_recorded():
     assert reading.pages == 0 and reading.pages_total == 2
     assert reading.bound.startswith("time: read 0 of 2 pages")
     assert any("OCR stopped early" in note for note in reading.notes)
+
+
+def test_misread_agency_takes_the_one_standard_name_it_is_near():
+    from parsers.metadata import mend_read_agency
+
+    assert mend_read_agency("广州市天河区市场监1督管理局") == "广州市天河区市场监督管理局"
+    assert mend_read_agency("朔州市平鲁区人力资源和：会保障局") == \
+        "朔州市平鲁区人力资源和社会保障局"
+    assert mend_read_agency("朔州市平鲁区人力资源保障局") == "朔州市平鲁区人力资源保障局"  # 2 edits
+    assert mend_read_agency("某某区文化广电X旅游局") == "某某区文化广电X旅游局"  # near two names
+    assert mend_read_agency("某某区民政局") == "某某区民政局"
+
+
+def test_typed_agency_is_not_mended():
+    text = ("广州市天河区市场监1督管理局2021年政府信息公开工作年度报告\n"
+            "一、总体情况\n二、主动公开政府信息情况\n三、收到和处理政府信息公开申请情况\n")
+    report = parsers.parse_document(text.encode(), name="r.txt", ocr=False)
+    assert report.agency == "广州市天河区市场监1督管理局"
+
+
+def test_unit_stroke_read_as_one_after_zero():
+    assert scan._as_read("01件") == "0件"
+    assert scan._as_read("001件") == "0件"
+    assert scan._as_read("11件") == "11件" and scan._as_read("01") == "01"
