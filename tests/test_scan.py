@@ -133,7 +133,7 @@ def test_time_bound_is_recorded():
 
 
 def test_misread_agency_takes_the_one_standard_name_it_is_near():
-    from parsers.metadata import mend_read_agency
+    from nianbao.parsers.metadata import mend_read_agency
 
     assert mend_read_agency("广州市天河区市场监1督管理局") == "广州市天河区市场监督管理局"
     assert mend_read_agency("朔州市平鲁区人力资源和：会保障局") == \
