@@ -202,7 +202,8 @@ def test_help_and_version_load_no_command():
             "        except SystemExit as e: assert e.code == 0\n"
             "    assert out.getvalue()\n"
             "heavy = [m for m in ('sqlalchemy', 'alembic', 'scrapy', 'twisted', 'matplotlib', "
-            "'datasette', 'rich', 'lxml', 'nianbao.parsers', 'nianbao.store') if m in sys.modules]\n"
+            "'datasette', 'rich', 'lxml', 'nianbao.parsers', 'nianbao.store') "
+            "if m in sys.modules]\n"
             "print(heavy)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
