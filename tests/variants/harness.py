@@ -112,9 +112,11 @@ class Variants:
             [sys.executable, "-m", "nianbao.cli", "crawl", "--config", str(config),
              "--data-dir", str(data_dir), "--no-progress"],
             capture_output=True, text=True, timeout=timeout, env=env)
-        out = subprocess.run([sys.executable, "-m", "nianbao.cli", "export", "--data-dir",
-                              str(data_dir)], capture_output=True, text=True, timeout=120,
-                             env=env)
+        # every copy: variants draw reports from one corpus, so one agency's statistics year
+        # (one report, one row) may be published by several portals, or as page and file
+        out = subprocess.run([sys.executable, "-m", "nianbao.cli", "export", "--all-copies",
+                              "--data-dir", str(data_dir)], capture_output=True, text=True,
+                             timeout=120, env=env)
         exported = {json.loads(line)["url"] for line in out.stdout.splitlines() if line.strip()}
         return CrawlOutcome(result, exported)
 
