@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import parsers
 
-from . import models
+from . import current, models
 from .db import check_current, make_engine
 from .db import upgrade as upgrade_schema
 
@@ -202,13 +202,16 @@ class Store:
         if when is None:
             return
         with self._writing():
-            self.session.execute(
+            moved = self.session.execute(
                 update(models.Report)
                 .where(models.Report.url == url,
                        models.Report.payload_digest == payload_digest,
                        (models.Report.last_seen_at.is_(None))
                        | (models.Report.last_seen_at < when))
-                .values(last_seen_at=when))
+                .values(last_seen_at=when)).rowcount
+            if moved:
+                # the payload seen last is the URL's current version
+                current.refresh(self.session.connection(), urls=[url])
 
     def add_reports(self, versions: list[dict]) -> list[int]:
         """New versions, each a dict of ``add_report``'s arguments, written together: one
@@ -280,6 +283,9 @@ class Store:
                                         table.c.payload_digest == bindparam("d"),
                                         table.c.last_seen_at < bindparam("t"))
                     .values(last_seen_at=bindparam("t")), moved)
+            current.refresh(connection, urls=[v.get("url") for v in versions], ids=ids,
+                            cells={i: v["cells"] for i, v in zip(ids, versions, strict=True)
+                                   if v.get("cells") is not None})
         return ids
 
     def add_fetches(self, rows: list[dict]) -> list[int]:
