@@ -13,7 +13,7 @@ import fnmatch
 import io
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
@@ -166,18 +166,35 @@ def stream(connection: Connection, query: Query) -> tuple[list[str], Iterator[di
     return out_columns, rows()
 
 
-def format_csv(columns: Sequence[str], rows: Sequence[dict]) -> str:
+def csv_lines(columns: Sequence[str], rows: Iterable[dict]) -> Iterator[str]:
+    """CSV text, a line at a time, as the rows come."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
+    yield out.getvalue()
     for row in rows:
+        out.seek(0)
+        out.truncate()
         writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-    return out.getvalue()
+        yield out.getvalue()
 
 
-def format_json(columns: Sequence[str], rows: Sequence[dict]) -> str:
-    return json.dumps([{c: row.get(c) for c in columns} for row in rows], ensure_ascii=False,
-                      indent=1) + "\n"
+def json_lines(columns: Sequence[str], rows: Iterable[dict]) -> Iterator[str]:
+    """The JSON array ``json.dumps(rows, indent=1)`` writes, a row at a time."""
+    first = True
+    for row in rows:
+        item = json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False, indent=1)
+        yield ("[\n" if first else ",\n") + "\n".join(" " + line for line in item.split("\n"))
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+def format_csv(columns: Sequence[str], rows: Iterable[dict]) -> str:
+    return "".join(csv_lines(columns, rows))
+
+
+def format_json(columns: Sequence[str], rows: Iterable[dict]) -> str:
+    return "".join(json_lines(columns, rows))
 
 
 def print_table(columns: Sequence[str], rows: Sequence[dict], title: str | None = None) -> None:
@@ -203,12 +220,15 @@ def _cell(value) -> str:
     return str(value)
 
 
-def write(fmt: str, columns: Sequence[str], rows: Sequence[dict], title: str | None = None) -> None:
+def write(fmt: str, columns: Sequence[str], rows: Iterable[dict],
+          title: str | None = None) -> None:
+    """Rows to stdout: CSV and JSON as they come (nothing held), a table once all are in
+    (it sizes its columns to them; ``title`` may then use ``{count}``)."""
     import sys
 
-    if fmt == "csv":
-        sys.stdout.write(format_csv(columns, rows))
-    elif fmt == "json":
-        sys.stdout.write(format_json(columns, rows))
-    else:
-        print_table(columns, rows, title)
+    if fmt in ("csv", "json"):
+        for chunk in (csv_lines if fmt == "csv" else json_lines)(columns, rows):
+            sys.stdout.write(chunk)
+        return
+    rows = list(rows)
+    print_table(columns, rows, title.format(count=len(rows)) if title else title)

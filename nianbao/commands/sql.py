@@ -8,9 +8,12 @@ changes whatever the statement is; we only turn the refusal into a clear message
 from __future__ import annotations
 
 import argparse
+import re
 import sqlite3
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, exc
@@ -110,14 +113,24 @@ def is_write_refusal(error: exc.DBAPIError) -> bool:
                                             "not authorized"))
 
 
+_QUERY = re.compile(r"\s*(SELECT|WITH|VALUES|TABLE)\b", re.IGNORECASE)
+
+
+@contextmanager
 def execute(url: str, statement: str, timeout: float = DEFAULT_TIMEOUT
-            ) -> tuple[list[str], list[dict]]:
+            ) -> Iterator[tuple[list[str], Iterator[dict]]]:
+    """(columns, rows) of a statement, its rows streamed from the database while the
+    block runs (a national table is never held whole)."""
     engine = read_only_engine(url)
     try:
         with engine.connect() as connection:
             _limit(connection, timeout)
             # exec_driver_sql: the statement goes to the database as written (no :name
             # parameter parsing), and the transaction is rolled back when the block ends.
+            # a query streams (on PostgreSQL through a server-side cursor, which only a
+            # query may open: anything else runs as it is, to be refused as a write)
+            if _QUERY.match(statement):
+                connection = connection.execution_options(stream_results=True, yield_per=500)
             try:
                 result = connection.exec_driver_sql(statement)
             except exc.DBAPIError as error:
@@ -126,12 +139,22 @@ def execute(url: str, statement: str, timeout: float = DEFAULT_TIMEOUT
                                        f"stopped (--timeout)") from error
                 raise
             if not result.returns_rows:
-                return [], []
+                yield [], iter(())
+                return
             columns = list(result.keys())
-            # Values are stored as floating point; a count prints as 3, not 3.0.
-            rows = [{c: queries.number(v) for c, v in zip(columns, row, strict=True)}
-                    for row in result]
-            return columns, rows
+
+            def rows() -> Iterator[dict]:
+                try:
+                    for row in result:
+                        # Values are stored as floating point; a count prints as 3, not 3.0.
+                        yield {c: queries.number(v) for c, v in zip(columns, row, strict=True)}
+                except exc.DBAPIError as error:  # the limit can strike while rows stream
+                    if _timed_out(error):
+                        raise QueryTimeout(f"the query ran longer than {timeout:g} s and was "
+                                           f"stopped (--timeout)") from error
+                    raise
+
+            yield columns, rows()
     finally:
         engine.dispose()
 
@@ -139,7 +162,8 @@ def execute(url: str, statement: str, timeout: float = DEFAULT_TIMEOUT
 def run(args: argparse.Namespace) -> int:
     url = read_url(args)  # reads only: never made, never migrated (exit 2 if it needs to be)
     try:
-        columns, rows = execute(url, args.statement, args.timeout)
+        with execute(url, args.statement, args.timeout) as (columns, rows):
+            queries.write(args.format, columns, rows, "{count} rows")
     except QueryTimeout as error:
         print(f"nianbao: error: {error}", file=sys.stderr)
         return 1
@@ -150,5 +174,4 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"nianbao: error: {str(error.orig).strip().splitlines()[0]}", file=sys.stderr)
         return 2
-    queries.write(args.format, columns, rows, f"{len(rows)} rows")
     return 0
