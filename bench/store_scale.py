@@ -80,3 +80,64 @@ def ingest(url: str, n: int, batch: int) -> dict:
             elapsed += time.perf_counter() - begin
         counts = store.counts()
     return {"seconds": elapsed, "reports_per_s": n / elapsed, **counts}
+
+
+# -- the questions, each in a fresh interpreter (bench/scale.py --store-child) -----------
+
+def questions() -> dict[str, object]:
+    from nianbao import queries
+
+    return {
+        "province aggregate, 2023": queries.Query(
+            keys=["applications.received.total"], year="2023", group_by=["province"]),
+        "applications.*.total by year": queries.Query(
+            keys=["applications.*.total"], group_by=["year"]),
+        "one agency's history": queries.Query(keys=["applications.*.total"],
+                                              agency=f"县123{AGENCIES[1]}"),
+        "one division's reports": queries.Query(keys=["applications.total.total"],
+                                                region="120101"),
+        "failed-checks list": None,
+    }
+
+
+def ask(url: str, name: str) -> dict:
+    """The question's first answer in this fresh process (cold: no connection, no cache of
+    its own; the OS file cache may hold the database) and the best of three after (warm)."""
+    from sqlalchemy import text
+
+    from nianbao import queries
+
+    query = questions()[name]
+    times, count = [], 0
+    with Store(url, check=True) as store, store.engine.connect() as connection:
+        for _ in range(4):
+            begin = time.perf_counter()
+            if query is None:
+                count = sum(1 for _ in connection.execute(text(
+                    "SELECT report_id, agency, year, checks_failed FROM report_current "
+                    "WHERE checks_failed > 0")))
+            else:
+                _, rows = queries.stream(connection, query)
+                count = sum(1 for _ in rows)
+            times.append(time.perf_counter() - begin)
+    return {"cold": times[0], "warm": min(times[1:]), "rows": count}
+
+
+def export(url: str, out: str) -> dict:
+    from nianbao.cli import main
+
+    begin = time.perf_counter()
+    code = main(["export", "--db", url, "--format", "csv", "--out", out])
+    return {"code": code, "seconds": time.perf_counter() - begin}
+
+
+def size_mb(url: str) -> float:
+    if url.startswith("sqlite"):
+        from pathlib import Path
+
+        path = Path(url.split("///", 1)[1])
+        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6
+    from sqlalchemy import text
+
+    with Store(url) as store:
+        return store.session.scalar(text("SELECT pg_database_size(current_database())")) / 1e6
