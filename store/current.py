@@ -101,13 +101,3 @@ def _values(connection: Connection, report_ids: list[int],
             if key in keys:
                 out.setdefault(report_id, {})[key] = value
     return out
-
-
-def rebuild(connection: Connection) -> int:
-    """Every report again (``nianbao db`` after a schema change, or to check the table)."""
-    connection.execute(delete(models.report_current))
-    ids = list(connection.execute(text("SELECT id FROM report")).scalars())
-    count = 0
-    for chunk in _chunks(ids, 1000):
-        count += refresh(connection, ids=chunk)
-    return count
