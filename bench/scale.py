@@ -1,6 +1,11 @@
-"""National scale: what the archive index costs at a million records and more.
+"""National scale: what the archive index and the database cost at national size.
 
     .venv/bin/python bench/scale.py [--records 1000000] [--files 1000] [--lookups 20000]
+    .venv/bin/python bench/scale.py --store [--reports 500000] [--batch 64]
+
+``--store`` measures the database instead (bench/store_scale.py): ingest rate, size on
+disk, the common questions cold and warm, export time and peak memory, on SQLite and on a
+throwaway PostgreSQL cluster in the same run.
 
 Builds an archive's worth of index entries (``--records`` spread over ``--files`` closed
 WARC files' ``.cdxj``; no WARC bodies are needed to measure the index) and measures, in
@@ -159,16 +164,91 @@ def run(name: str, directory: Path, args) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _store_scale():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "store_scale", Path(__file__).parent / "store_scale.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def store_child(args) -> None:
+    """One database measurement in this fresh interpreter; JSON on the last line."""
+    bench = _store_scale()
+    if args.store_child == "export":
+        out = bench.export(args.url, str(args.dir / "export.csv"))
+    else:
+        out = bench.ask(args.url, args.store_child)
+    print(json.dumps({**out, "peak_mb": status_mb("VmHWM")}))
+
+
+def store_run(step: str, url: str, directory: Path) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--store-child", step, "--url", url,
+                           "--dir", str(directory)], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{step} failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def store_main(args) -> None:
+    sys.path.insert(0, str(Path(__file__).parent.parent))
+    from tests.services import new_database, postgres_server
+
+    bench = _store_scale()
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-store-") as tmp, \
+            postgres_server() as server:
+        directory = Path(tmp)
+        engines = {"SQLite": f"sqlite:///{directory / 'nianbao.sqlite'}",
+                   "PostgreSQL": new_database(server, "bench")}
+        results: dict[str, dict] = {}
+        for engine, url in engines.items():
+            r = results[engine] = {}
+            r["ingest"] = bench.ingest(url, args.reports, args.batch)
+            r["size"] = bench.size_mb(url)
+            for name in bench.questions():
+                r[name] = store_run(name, url, directory)
+            r["export"] = store_run("export", url, directory)
+            print(f"{engine}: {r['ingest']['reports_per_s']:.0f} reports/s", flush=True)
+        print(f"\n{args.reports:,} synthetic reports ({results['SQLite']['ingest']['values']:,} "
+              f"cells), batches of {args.batch}")
+        print(f"{'what':34} {'SQLite':>22} {'PostgreSQL':>22}")
+
+        def line(label: str, cell) -> None:
+            print(f"{label:34} {cell(results['SQLite']):>22} {cell(results['PostgreSQL']):>22}")
+
+        line("ingest (reports/s)", lambda r: f"{r['ingest']['reports_per_s']:.0f}")
+        line("size on disk (MB)", lambda r: f"{r['size']:.0f}")
+        for name in bench.questions():
+            line(name, lambda r, n=name: f"{r[n]['cold'] * 1000:.0f} / {r[n]['warm'] * 1000:.0f}"
+                 f" ms ({r[n]['rows']})")
+        line("export csv (s, peak MB)", lambda r: f"{r['export']['seconds']:.1f} s, "
+             f"{r['export']['peak_mb']:.0f} MB")
+        print("questions: cold (first, fresh process) / warm (best of 3 after) (rows)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--lookups", type=int, default=20_000)
+    parser.add_argument("--store", action="store_true", help="measure the database")
+    parser.add_argument("--reports", type=int, default=500_000)
+    parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--child")
+    parser.add_argument("--store-child")
+    parser.add_argument("--url")
     parser.add_argument("--dir", type=Path)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.dir, args)
+        return
+    if args.store_child:
+        store_child(args)
+        return
+    if args.store:
+        store_main(args)
         return
     with tempfile.TemporaryDirectory(prefix="nianbao-bench-scale-") as tmp:
         small, big = Path(tmp) / "first", Path(tmp) / "big"

@@ -164,6 +164,7 @@ class Ingest:
                     versions.append((index, doc, result))
                     if doc.payload_digest:
                         self._known[key] = 0  # a second copy in this batch is "seen"
+            self._add_fetches([doc for _, doc, _ in versions])
             ids = self.store.add_reports([
                 {"url": doc.url, "fetch_id": self._fetch_id(doc),
                  "portal_id": self._portal_id(doc), "parser_version": self.version,
@@ -195,15 +196,22 @@ class Ingest:
 
     def _fetch_id(self, doc: Document) -> int | None:
         """The document's fetch row: the one it came with, else one made from its record."""
-        if doc.fetch_id is None and doc.record_id and doc.warc_file is not None:
-            doc.fetch_id = self.store.add_fetch(
-                crawl_run_id=self.run_id, portal_id=self._portal_id(doc), url=doc.url,
-                method="GET", status=doc.status, content_type=doc.content_type,
-                payload_digest=doc.payload_digest, warc_file=doc.warc_file,
-                warc_offset=doc.offset, warc_length=doc.length, warc_record_id=doc.record_id,
-                record_type=doc.record_type, refers_to_record_id=doc.refers_to,
-                fetched_at=doc.fetched_at)
+        self._add_fetches([doc])
         return doc.fetch_id
+
+    def _add_fetches(self, docs: list[Document]) -> None:
+        """Fetch rows for the documents that came without one, made from their records in
+        one INSERT (provenance: every version points at its WARC record)."""
+        missing = [d for d in docs
+                   if d.fetch_id is None and d.record_id and d.warc_file is not None]
+        ids = self.store.add_fetches([dict(
+            crawl_run_id=self.run_id, portal_id=self._portal_id(d), url=d.url,
+            method="GET", status=d.status, content_type=d.content_type,
+            payload_digest=d.payload_digest, warc_file=d.warc_file, warc_offset=d.offset,
+            warc_length=d.length, warc_record_id=d.record_id, record_type=d.record_type,
+            refers_to_record_id=d.refers_to, fetched_at=d.fetched_at) for d in missing])
+        for doc, fetch_id in zip(missing, ids, strict=True):
+            doc.fetch_id = fetch_id
 
     # -- many documents ----------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 """Questions asked of the collected database: filters, key patterns, group-by, aggregates.
 
-Works on the ``latest_report`` view (the newest parse of each document, one copy of a report
-published at several URLs) joined to
-``report_value``, in SQL that SQLite and PostgreSQL both run; aggregation happens in the
-database, so a national database is not read into memory.
+Works on ``report_current`` (store/current.py: one typed row per report, at the copy and
+version ``latest_report`` picks, a column per key), in SQL that SQLite and PostgreSQL both
+run; filters use its indexes, aggregation and sorting happen in the database, and rows are
+streamed, so a national database is not read into memory.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import fnmatch
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-from nianbao.parsers.schema import load_schema
+from parsers.schema import load_schema
+from store.views import q
 
 GROUP_FIELDS = ("province", "city", "district", "division_code", "year", "agency", "agency_type")
 AGGREGATES = ("sum", "avg", "count")
@@ -71,7 +72,7 @@ def _like_escape(value: str) -> str:
 
 
 def where_clause(query: Query) -> tuple[str, dict]:
-    """SQL conditions on ``latest_report r`` and their parameters."""
+    """SQL conditions on ``report_current r`` (or ``latest_report r``) and their parameters."""
     conditions, params = [], {}
     if query.year:
         params["year_first"], params["year_last"] = year_range(query.year)
@@ -79,9 +80,14 @@ def where_clause(query: Query) -> tuple[str, dict]:
     if query.region:
         region = query.region.strip()
         if region.isdigit():
-            # A division-code prefix: 12 = 天津市, 1201 = its districts, 120110 = 东丽区.
-            params["code"] = _like_escape(region) + "%"
-            conditions.append("r.division_code LIKE :code ESCAPE '\\'")
+            # A division-code prefix: 12 = 天津市, 1201 = its districts, 120110 = 东丽区;
+            # as a range of digit strings, which the division_code index answers on both
+            # engines (a LIKE prefix needs a special index or collation for that)
+            params["code_first"] = region
+            conditions.append("r.division_code >= :code_first")
+            if int(region) + 1 < 10 ** len(region):
+                params["code_next"] = str(int(region) + 1).zfill(len(region))
+                conditions.append("r.division_code < :code_next")
         else:
             # A name or the start of one: 天津 matches 天津市, 西青 matches 西青区.
             params["region"] = _like_escape(region) + "%"
@@ -105,6 +111,13 @@ def number(value):
 
 def run(connection: Connection, query: Query) -> tuple[list[str], list[dict]]:
     """(columns, rows) for a query: one row per report, or one per group."""
+    columns, rows = stream(connection, query)
+    return columns, list(rows)
+
+
+def stream(connection: Connection, query: Query) -> tuple[list[str], Iterator[dict]]:
+    """``run`` with the rows streamed from the database as it sends them, in their order
+    (sorted by the database: None last, text by code point), never held all at once."""
     keys = expand_keys(query.keys)
     for name in query.group_by:
         if name not in GROUP_FIELDS:
@@ -112,58 +125,76 @@ def run(connection: Connection, query: Query) -> tuple[list[str], list[dict]]:
     if query.agg not in AGGREGATES:
         raise QueryError(f"--agg takes {', '.join(AGGREGATES)}, not {query.agg!r}")
     where, params = where_clause(query)
-    key_params = {f"k{i}": k for i, k in enumerate(keys)}
-    params.update(key_params)
-    in_keys = ", ".join(f":{name}" for name in key_params)
-    join = ("LEFT JOIN report_value v ON v.report_id = r.report_id "
-            f"AND v.key IN ({in_keys})")
+    # code-point order on PostgreSQL too, whatever the database's collation
+    collate = ' COLLATE "C"' if connection.dialect.name == "postgresql" else ""
+
+    def order(column: str) -> str:
+        text_column = column not in ("r.year",)
+        return f"{column} IS NULL, {column}{collate if text_column else ''}"
+
+    names = [f"c{i}" for i in range(len(keys))]
     if not query.group_by:
         columns = list(REPORT_COLUMNS)
-        sql = (f"SELECT r.report_id, {', '.join('r.' + c for c in columns)}, v.key, v.value "
-               f"FROM latest_report r {join}{where} ORDER BY r.report_id")
-        rows: dict = {}
-        for row in connection.execute(text(sql), params):
-            out = rows.setdefault(row.report_id, {
-                **{c: getattr(row, c) for c in columns}, **dict.fromkeys(keys)})
-            if row.key is not None:
-                out[row.key] = number(row.value)
-        result = sorted(rows.values(), key=lambda r: (_sort(r["year"]), _sort(r["province"]),
-                                                      _sort(r["city"]), _sort(r["district"]),
-                                                      _sort(r["agency"])))
-        return columns + keys, result
-    groups = list(dict.fromkeys(query.group_by))
-    select = ", ".join(f"r.{g}" for g in groups)
-    aggregate = {"sum": "SUM(v.value)", "avg": "AVG(v.value)", "count": "COUNT(v.value)"}[query.agg]
-    sql = (f"SELECT {select}, v.key, {aggregate} AS value FROM latest_report r {join}{where} "
-           f"GROUP BY {select}, v.key")
-    grouped: dict = {}
-    for row in connection.execute(text(sql), params):
-        ident = tuple(getattr(row, g) for g in groups)
-        out = grouped.setdefault(ident, {**dict(zip(groups, ident, strict=True)),
-                                         **dict.fromkeys(keys)})
-        if row.key is not None:
-            out[row.key] = number(row.value)
-    result = [grouped[g] for g in sorted(grouped, key=lambda g: tuple(_sort(x) for x in g))]
-    return groups + keys, result
+        sql = (f"SELECT {', '.join('r.' + c for c in columns)}"
+               + "".join(f", r.{q(k)} AS {n}" for k, n in zip(keys, names, strict=True))
+               + f" FROM report_current r{where} ORDER BY "
+               + ", ".join(order(f"r.{c}") for c in ("year", "province", "city", "district",
+                                                      "agency")) + ", r.report_id")
+        out_columns = columns + keys
+    else:
+        groups = list(dict.fromkeys(query.group_by))
+        aggregate = {"sum": "SUM", "avg": "AVG", "count": "COUNT"}[query.agg]
+        sql = (f"SELECT {', '.join(f'r.{g}' for g in groups)}"
+               + "".join(f", {aggregate}(r.{q(k)}) AS {n}"
+                         for k, n in zip(keys, names, strict=True))
+               + f" FROM report_current r{where} GROUP BY {', '.join(f'r.{g}' for g in groups)}"
+               + " ORDER BY " + ", ".join(order(f"r.{g}") for g in groups))
+        columns = groups
+        out_columns = groups + keys
+    result = connection.execution_options(stream_results=True, yield_per=500).execute(
+        text(sql), params)
+
+    def rows() -> Iterator[dict]:
+        with result:
+            for row in result:
+                values = tuple(row)
+                out = dict(zip(columns, values[:len(columns)], strict=True))
+                out.update((k, number(v)) for k, v in zip(keys, values[len(columns):],
+                                                           strict=True))
+                yield out
+
+    return out_columns, rows()
 
 
-def _sort(value):
-    # None last; numbers and strings never compared with each other within a column.
-    return (value is None, value if value is not None else 0)
-
-
-def format_csv(columns: Sequence[str], rows: Sequence[dict]) -> str:
+def csv_lines(columns: Sequence[str], rows: Iterable[dict]) -> Iterator[str]:
+    """CSV text, a line at a time, as the rows come."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
+    yield out.getvalue()
     for row in rows:
+        out.seek(0)
+        out.truncate()
         writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-    return out.getvalue()
+        yield out.getvalue()
 
 
-def format_json(columns: Sequence[str], rows: Sequence[dict]) -> str:
-    return json.dumps([{c: row.get(c) for c in columns} for row in rows], ensure_ascii=False,
-                      indent=1) + "\n"
+def json_lines(columns: Sequence[str], rows: Iterable[dict]) -> Iterator[str]:
+    """The JSON array ``json.dumps(rows, indent=1)`` writes, a row at a time."""
+    first = True
+    for row in rows:
+        item = json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False, indent=1)
+        yield ("[\n" if first else ",\n") + "\n".join(" " + line for line in item.split("\n"))
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+def format_csv(columns: Sequence[str], rows: Iterable[dict]) -> str:
+    return "".join(csv_lines(columns, rows))
+
+
+def format_json(columns: Sequence[str], rows: Iterable[dict]) -> str:
+    return "".join(json_lines(columns, rows))
 
 
 def print_table(columns: Sequence[str], rows: Sequence[dict], title: str | None = None) -> None:
@@ -189,12 +220,15 @@ def _cell(value) -> str:
     return str(value)
 
 
-def write(fmt: str, columns: Sequence[str], rows: Sequence[dict], title: str | None = None) -> None:
+def write(fmt: str, columns: Sequence[str], rows: Iterable[dict],
+          title: str | None = None) -> None:
+    """Rows to stdout: CSV and JSON as they come (nothing held), a table once all are in
+    (it sizes its columns to them; ``title`` may then use ``{count}``)."""
     import sys
 
-    if fmt == "csv":
-        sys.stdout.write(format_csv(columns, rows))
-    elif fmt == "json":
-        sys.stdout.write(format_json(columns, rows))
-    else:
-        print_table(columns, rows, title)
+    if fmt in ("csv", "json"):
+        for chunk in (csv_lines if fmt == "csv" else json_lines)(columns, rows):
+            sys.stdout.write(chunk)
+        return
+    rows = list(rows)
+    print_table(columns, rows, title.format(count=len(rows)) if title else title)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     Unicode,
     UniqueConstraint,
@@ -243,17 +245,31 @@ class ScheduledJob(Base):
     job_state: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class LearnedApi(Base):
-    """A list API the crawler learned from a rendered page's XHR/fetch (crawler.listapi):
-    the next crawl of the portal asks it directly, without a browser."""
+def _current_table() -> Table:
+    """``report_current``: each report once, at its current copy and version (the rule of
+    ``latest_report``, store/views.py), with a typed column per canonical key: what query,
+    charts and analysis read at national scale, one row instead of ~200 cell rows and no
+    window function over the whole ``report`` table. Ingest keeps it up to date in the
+    same transaction as the versions it adds (store.current). A schema that gains keys
+    needs a migration that adds their columns (0004_current froze today's keys)."""
+    from parsers.schema import load_schema
 
-    __tablename__ = "learned_api"
-    __table_args__ = (UniqueConstraint("portal_id", "api_key"),)
+    return Table(
+        "report_current", Base.metadata,
+        Column("report_id", Integer, ForeignKey("report.id"), primary_key=True),
+        Column("identity", Text, nullable=False),
+        Column("agency", String(200)), Column("agency_type", String(20), index=True),
+        Column("province", String(50)), Column("city", String(50)),
+        Column("district", String(50)), Column("division_code", String(6), index=True),
+        Column("year", Integer, index=True), Column("format", String(10), index=True),
+        Column("title", Text), Column("url", Text), Column("published", String(10)),
+        Column("parser_version", String(20)), Column("portal_id", Integer),
+        Column("fetch_id", Integer), Column("copies", Integer),
+        Column("copies_disagree", Integer), Column("status", String(20)),
+        Column("checks_failed", Integer),
+        *(Column(key, Float) for key in load_schema().keys),
+        Index("ix_report_current_identity", "identity", unique=True),
+    )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    portal_id: Mapped[int] = mapped_column(ForeignKey("portal.id"), index=True)
-    api_key: Mapped[str] = mapped_column(String(500))  # method, endpoint, paging parameter
-    page_url: Mapped[str] = mapped_column(Text)  # the list page it was learned on
-    spec: Mapped[dict] = mapped_column(JSON)  # crawler.listapi.ListApi, as JSON
-    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
-    learned_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+report_current = _current_table()

@@ -12,16 +12,21 @@ from sqlalchemy.orm import Session
 
 from nianbao import parsers
 
-from . import models
+from . import current, models
 from .db import check_current, make_engine
 from .db import upgrade as upgrade_schema
 
 # Built once: SQLAlchemy then compiles it once and reuses it for every row.
 _INSERT_FETCH = insert(models.Fetch.__table__)
-_INSERT_VALUES = {style: 'INSERT INTO report_value (report_id, "key", value, raw, status) '
-                  f"VALUES ({', '.join([mark] * 5)})"
-                  for style, mark in (("qmark", "?"), ("format", "%s"), ("pyformat", "%s"),
-                                      )}
+_VALUE_COLUMNS = 'report_value (report_id, "key", value, raw, status)'
+_INSERT_VALUES = {style: f"INSERT INTO {_VALUE_COLUMNS} VALUES ({', '.join([mark] * 5)})"
+                  for style, mark in (("qmark", "?"), ("format", "%s"), ("pyformat", "%s"))}
+# SQLite: cells go in multi-row INSERTs of this many rows (5 parameters each, under
+# SQLite's 32,766), a third faster than executemany's one statement step per row
+# (bench/scale.py --store)
+_SQLITE_ROWS = 2000
+_SQLITE_MULTI = f"INSERT INTO {_VALUE_COLUMNS} VALUES " + ", ".join(
+    ["(?, ?, ?, ?, ?)"] * _SQLITE_ROWS)
 
 
 def values_digest(cells: Iterable[tuple[str, float | None]]) -> str:
@@ -197,13 +202,16 @@ class Store:
         if when is None:
             return
         with self._writing():
-            self.session.execute(
+            moved = self.session.execute(
                 update(models.Report)
                 .where(models.Report.url == url,
                        models.Report.payload_digest == payload_digest,
                        (models.Report.last_seen_at.is_(None))
                        | (models.Report.last_seen_at < when))
-                .values(last_seen_at=when))
+                .values(last_seen_at=when)).rowcount
+            if moved:
+                # the payload seen last is the URL's current version
+                current.refresh(self.session.connection(), urls=[url])
 
     def add_reports(self, versions: list[dict]) -> list[int]:
         """New versions, each a dict of ``add_report``'s arguments, written together: one
@@ -261,11 +269,7 @@ class Store:
                          (k, c.value, c.raw, c.status)
                          for k, c in v["report"].cells.items()])]
             if cells:
-                # the DBAPI's executemany with plain tuples: a national reparse writes
-                # tens of millions of cells, and SQLAlchemy's per-row parameter handling
-                # cost three times the INSERT itself (bench/archive.py)
-                connection.exec_driver_sql(_INSERT_VALUES[connection.dialect.paramstyle],
-                                           cells)
+                _insert_cells(connection, cells)
             failures = [{"report_id": i, "identity": f.identity, "key": f.key,
                          "keys": list(f.keys), "lhs": f.lhs, "rhs": f.rhs}
                         for i, v in zip(ids, versions, strict=True)
@@ -279,7 +283,20 @@ class Store:
                                         table.c.payload_digest == bindparam("d"),
                                         table.c.last_seen_at < bindparam("t"))
                     .values(last_seen_at=bindparam("t")), moved)
+            current.refresh(connection, urls=[v.get("url") for v in versions], ids=ids,
+                            cells={i: v["cells"] for i, v in zip(ids, versions, strict=True)
+                                   if v.get("cells") is not None})
         return ids
+
+    def add_fetches(self, rows: list[dict]) -> list[int]:
+        """Fetch rows (``add_fetch``'s fields) in one multi-row INSERT, in the batch's
+        transaction; their ids back in order."""
+        if not rows:
+            return []
+        table = models.Fetch.__table__
+        with self._writing():
+            return [row[0] for row in self.session.connection().execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
 
     def add_report(self, report: parsers.Report, *, url: str | None, fetch_id: int | None,
                    portal_id: int | None, parser_version: str,
@@ -297,6 +314,11 @@ class Store:
         """Every report once (``latest_report``), or every copy of each (``report_copy``),
         in the export format of interfaces.md, streamed ``batch`` reports at a time."""
         with self.engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # PostgreSQL estimates one row out of each view's rank filter and joins
+                # them by nested loop: quadratic (over 8 minutes at 50,000 reports, 1.6 s
+                # by merge join; bench/scale.py --store)
+                connection.exec_driver_sql("SET LOCAL enable_nestloop = off")
             connection = connection.execution_options(stream_results=True,
                                                       yield_per=batch)
             rows = connection.execute(text(
@@ -365,6 +387,36 @@ class Store:
         return {"fetches": count(models.Fetch), "reports": count(models.Report),
                 "values": count(models.ReportValue),
                 "errors": count(models.Error), "checks_failed": count(models.CheckFailure)}
+
+
+def _insert_cells(connection: Connection, cells: list[tuple]) -> None:
+    """report_value rows in bulk: a national reparse writes tens of millions of cells.
+    Plain tuples straight to the DBAPI (SQLAlchemy's per-row parameter handling cost three
+    times the INSERT itself, bench/archive.py): COPY on PostgreSQL, multi-row INSERTs on
+    SQLite, executemany elsewhere."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql" and connection.dialect.driver == "psycopg":
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            with cursor.copy(f"COPY {_VALUE_COLUMNS} FROM STDIN") as copy:
+                for cell in cells:
+                    copy.write_row(cell)
+        finally:
+            cursor.close()
+        return
+    if dialect == "sqlite":
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            for start in range(0, len(cells), _SQLITE_ROWS):
+                chunk = cells[start:start + _SQLITE_ROWS]
+                statement = _SQLITE_MULTI if len(chunk) == _SQLITE_ROWS else (
+                    f"INSERT INTO {_VALUE_COLUMNS} VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk)))
+                cursor.execute(statement, [x for cell in chunk for x in cell])
+        finally:
+            cursor.close()
+        return
+    connection.exec_driver_sql(_INSERT_VALUES[connection.dialect.paramstyle], cells)
 
 
 def report_json(row: models.Report, fetch: models.Fetch | None, values: dict,

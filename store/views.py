@@ -161,6 +161,55 @@ def identity_sql(alias: str = "") -> str:
             f"ELSE {a}agency || '|' || CAST({a}year AS VARCHAR(10)) END")
 
 
+def _copies_sql(source: str) -> str:
+    """report_copy's SELECT over ``source``: the table, or a subquery of its rows holding
+    every version of each URL it holds (store.current refreshes a batch's reports so)."""
+    copy_columns = ("id, agency, province, city, district, division_code, year, format, "
+                    "title, url, published, parser_version, portal_id, fetch_id, status, "
+                    "payload_digest, values_digest, created_at, last_seen_at")
+    per_url = (f"SELECT {copy_columns}, ROW_NUMBER() OVER (PARTITION BY "
+               "COALESCE(url, 'id:' || CAST(id AS VARCHAR(20))) "
+               "ORDER BY COALESCE(last_seen_at, created_at) DESC, id DESC) AS version_rank "
+               "FROM " + source)
+    copies = (
+        f"SELECT r.id AS report_id, {identity_sql('r.')} AS identity, r.url, r.portal_id, "
+        "r.fetch_id, r.payload_digest, r.parser_version, r.created_at AS parsed_at, "
+        "COALESCE(r.last_seen_at, r.created_at) AS last_seen_at, r.agency, r.province, "
+        "r.city, r.district, r.division_code, r.year, r.format, r.title, r.published, "
+        "r.status, r.values_digest, "
+        "(SELECT COUNT(*) FROM check_failure c WHERE c.report_id = r.id) AS checks_failed "
+        f"FROM ({per_url}) r WHERE r.version_rank = 1"
+    )
+    return copies
+
+
+def _latest_sql(copies: str) -> str:
+    """latest_report's SELECT over ``copies`` (the view, or _copies_sql in parentheses)."""
+    ranked = (
+        "SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.identity ORDER BY "
+        "CASE WHEN c.status = 'parsed' THEN 0 ELSE 1 END, c.checks_failed, "
+        "COALESCE(c.published, '') DESC, c.last_seen_at DESC, c.report_id DESC) AS copy_rank, "
+        "COUNT(*) OVER (PARTITION BY c.identity) AS copies, "
+        "CASE WHEN MIN(COALESCE(c.values_digest, '')) OVER (PARTITION BY c.identity) "
+        "<> MAX(COALESCE(c.values_digest, '')) OVER (PARTITION BY c.identity) "
+        "THEN 1 ELSE 0 END AS copies_disagree FROM " + copies + " c"
+    )
+    latest = (
+        "SELECT r.report_id, r.identity, r.agency, "
+        f"{_agency_type_sql('r.agency')} AS agency_type, "
+        "r.province, r.city, r.district, r.division_code, r.year, r.format, r.title, r.url, "
+        "r.published, r.parser_version, r.portal_id, r.fetch_id, r.copies, "
+        "r.copies_disagree, r.status, r.last_seen_at, r.checks_failed "
+        f"FROM ({ranked}) r WHERE r.copy_rank = 1"
+    )
+    return latest
+
+
+def latest_of(source: str) -> str:
+    """latest_report's SELECT computed over ``source`` only (see _copies_sql)."""
+    return _latest_sql(f"({_copies_sql(source)})")
+
+
 def view_sql(keys: Sequence[str]) -> list[tuple[str, str]]:
     """(name, SELECT) for each view, in creation order; `keys` become report_wide's columns."""
     # Versions: every row of `report` is one parser version's reading of one payload of one
@@ -176,39 +225,8 @@ def view_sql(keys: Sequence[str]) -> list[tuple[str, str]]:
         "COALESCE(r.last_seen_at, r.created_at) AS last_seen_at, r.agency, r.year "
         "FROM report r"
     )
-    copy_columns = ("id, agency, province, city, district, division_code, year, format, "
-                    "title, url, published, parser_version, portal_id, fetch_id, status, "
-                    "payload_digest, values_digest, created_at, last_seen_at")
-    per_url = (f"SELECT {copy_columns}, ROW_NUMBER() OVER (PARTITION BY "
-               "COALESCE(url, 'id:' || CAST(id AS VARCHAR(20))) "
-               "ORDER BY COALESCE(last_seen_at, created_at) DESC, id DESC) AS version_rank "
-               "FROM report")
-    copies = (
-        f"SELECT r.id AS report_id, {identity_sql('r.')} AS identity, r.url, r.portal_id, "
-        "r.fetch_id, r.payload_digest, r.parser_version, r.created_at AS parsed_at, "
-        "COALESCE(r.last_seen_at, r.created_at) AS last_seen_at, r.agency, r.province, "
-        "r.city, r.district, r.division_code, r.year, r.format, r.title, r.published, "
-        "r.status, r.values_digest, "
-        "(SELECT COUNT(*) FROM check_failure c WHERE c.report_id = r.id) AS checks_failed "
-        f"FROM ({per_url}) r WHERE r.version_rank = 1"
-    )
-    ranked = (
-        "SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.identity ORDER BY "
-        "CASE WHEN c.status = 'parsed' THEN 0 ELSE 1 END, c.checks_failed, "
-        "COALESCE(c.published, '') DESC, c.last_seen_at DESC, c.report_id DESC) AS copy_rank, "
-        "COUNT(*) OVER (PARTITION BY c.identity) AS copies, "
-        "CASE WHEN MIN(COALESCE(c.values_digest, '')) OVER (PARTITION BY c.identity) "
-        "<> MAX(COALESCE(c.values_digest, '')) OVER (PARTITION BY c.identity) "
-        "THEN 1 ELSE 0 END AS copies_disagree FROM report_copy c"
-    )
-    latest = (
-        "SELECT r.report_id, r.identity, r.agency, "
-        f"{_agency_type_sql('r.agency')} AS agency_type, "
-        "r.province, r.city, r.district, r.division_code, r.year, r.format, r.title, r.url, "
-        "r.published, r.parser_version, r.portal_id, r.fetch_id, r.copies, "
-        "r.copies_disagree, r.status, r.last_seen_at, r.checks_failed "
-        f"FROM ({ranked}) r WHERE r.copy_rank = 1"
-    )
+    copies = _copies_sql("report")
+    latest = _latest_sql("report_copy")
     meta = ", ".join(f"l.{c}" for c in META)
     # A column per key, each a lookup on report_value's primary key (report_id, key): a
     # query that filters reports only looks up the cells of the reports it keeps.

@@ -15,6 +15,7 @@ import pytest
 from nianbao.store.db import head_revision
 
 from nianbao.cli import main
+from store.db import head_revision
 
 from .conftest import ROOT, run_nianbao, seed_as_word_and_pdf
 
@@ -80,6 +81,16 @@ def test_a_database_written_by_main_upgrades_keeping_every_row(tmp_path):
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
             (head_revision(),)]
+        # 0004_current fills the wide table: each report at latest_report's copy, its values
+        assert connection.execute(
+            "SELECT report_id, identity FROM report_current ORDER BY report_id").fetchall() \
+            == connection.execute("SELECT report_id, identity FROM latest_report "
+                                  "ORDER BY report_id").fetchall()
+        assert connection.execute(
+            'SELECT SUM(c."applications.total.total") FROM report_current c').fetchone() == \
+            connection.execute("SELECT SUM(v.value) FROM report_value v JOIN latest_report l "
+                               "ON l.report_id = v.report_id "
+                               "WHERE v.key = 'applications.total.total'").fetchone()
         # each old row is a version, with its payload and when it was last seen
         missing = connection.execute(
             "SELECT COUNT(*) FROM report WHERE payload_digest IS NULL "

@@ -133,3 +133,18 @@ def test_fetch_rows_and_the_reports_that_cite_them_on_postgresql(pg_url):
     with Store(pg_url, upgrade=True) as store:
         assert store.session.execute(text("SELECT fetch_id FROM report WHERE id = :id"),
                                      {"id": report_id}).scalar() == fetch_id
+
+
+def test_export_and_current_values_on_postgresql(pg_url, capsys):
+    """export streams through a server-side cursor (its join by merge, not nested loop),
+    and ingest kept report_current on PostgreSQL too: one row per report, as the views."""
+    capsys.readouterr()
+    assert main(["export", "--db", pg_url]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    want = sorted((c.expected["agency"], c.expected["year"]) for c in seed_cases())
+    assert sorted((r["agency"], r["year"]) for r in rows) == want
+    assert main(["sql", "--db", pg_url, "--format", "json",
+                 "SELECT c.agency, c.year FROM report_current c JOIN latest_report l "
+                 "ON l.report_id = c.report_id AND l.identity = c.identity"]) == 0
+    assert sorted((r["agency"], r["year"]) for r in json.loads(capsys.readouterr().out)) \
+        == want

@@ -39,14 +39,15 @@ def run(args: argparse.Namespace) -> int:
     query = queries.Query(keys=args.key, year=args.year, region=args.region,
                           agency=args.agency, report_format=args.report_format,
                           group_by=args.group_by, agg=args.agg)
+    title = "{count} " + ("groups" if args.group_by else "reports")
+    if args.group_by:
+        title += f" ({args.agg})"
     try:
         with open_for_reading(args) as store, store.engine.connect() as connection:
-            columns, rows = queries.run(connection, query)
+            # rows streamed from the database to stdout (csv, json)
+            columns, rows = queries.stream(connection, query)
+            queries.write(args.format, columns, rows, title)
     except queries.QueryError as exc:
         print(f"nianbao: error: {exc}", file=sys.stderr)
         return 2
-    title = f"{len(rows)} {'groups' if args.group_by else 'reports'}"
-    if args.group_by:
-        title += f" ({args.agg})"
-    queries.write(args.format, columns, rows, title)
     return 0
