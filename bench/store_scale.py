@@ -16,13 +16,14 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import parsers
-from archive.documents import Document
-from ingest import Ingest, Parsed
-from parsers.report import CheckFailure
-from parsers.schema import load_schema
-from store import Store
-from store.repository import values_digest
+from nianbao.archive.documents import Document
+from nianbao.ingest import Ingest, Parsed
+from nianbao.parsers.report import CheckFailure
+from nianbao.parsers.schema import load_schema
+from nianbao.store import Store
+from nianbao.store.repository import values_digest
+
+from nianbao import parsers
 
 AGENCIES = ("人民政府", "教育局", "民政局", "财政局", "公安分局", "人力资源和社会保障局",
             "卫生健康委员会", "生态环境局", "市场监督管理局", "住房和城乡建设局")

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-from parsers.schema import load_schema
-from store.views import q
+from nianbao.parsers.schema import load_schema
+from nianbao.store.views import q
 
 GROUP_FIELDS = ("province", "city", "district", "division_code", "year", "agency", "agency_type")
 AGGREGATES = ("sum", "avg", "count")

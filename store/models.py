@@ -251,8 +251,8 @@ def _current_table() -> Table:
     charts and analysis read at national scale, one row instead of ~200 cell rows and no
     window function over the whole ``report`` table. Ingest keeps it up to date in the
     same transaction as the versions it adds (store.current). A schema that gains keys
-    needs a migration that adds their columns (0004_current froze today's keys)."""
-    from parsers.schema import load_schema
+    needs a migration that adds their columns (0005_current froze today's keys)."""
+    from nianbao.parsers.schema import load_schema
 
     return Table(
         "report_current", Base.metadata,

@@ -8,8 +8,11 @@ changes whatever the statement is; the caller only turns the refusal into a clea
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc
@@ -91,13 +94,23 @@ def is_write_refusal(error: exc.DBAPIError) -> bool:
                                             "not authorized"))
 
 
+_QUERY = re.compile(r"\s*(SELECT|WITH|VALUES|TABLE)\b", re.IGNORECASE)
+
+
+@contextmanager
 def execute(url: str, statement: str, timeout: float = 0
-            ) -> tuple[list[str], list[tuple]]:
-    """Run one statement read-only: its columns and rows ([] and [] when it has none)."""
+            ) -> Iterator[tuple[list[str], Iterator[tuple]]]:
+    """Run one statement read-only: (columns, rows), the rows streamed from the database
+    while the block runs (a national table is never held whole); ([], no rows) for a
+    statement that returns none."""
     engine = read_only_engine(url)
     try:
         with engine.connect() as connection:
             _limit(connection, timeout)
+            # A query streams (on PostgreSQL through a server-side cursor, which only a query
+            # may open: anything else runs as it is, to be refused as a write).
+            if _QUERY.match(statement):
+                connection = connection.execution_options(stream_results=True, yield_per=500)
             # exec_driver_sql: the statement goes to the database as written (no :name
             # parameter parsing), and the transaction is rolled back when the block ends.
             try:
@@ -108,7 +121,18 @@ def execute(url: str, statement: str, timeout: float = 0
                                        "stopped") from error
                 raise
             if not result.returns_rows:
-                return [], []
-            return list(result.keys()), [tuple(row) for row in result]
+                yield [], iter(())
+                return
+
+            def rows() -> Iterator[tuple]:
+                try:
+                    yield from (tuple(row) for row in result)
+                except exc.DBAPIError as error:  # the limit can strike while rows stream
+                    if _timed_out(error):
+                        raise QueryTimeout(f"the query ran longer than {timeout:g} s and "
+                                           "was stopped") from error
+                    raise
+
+            yield list(result.keys()), rows()
     finally:
         engine.dispose()

@@ -7,12 +7,11 @@ import dataclasses
 import fnmatch
 
 import pytest
+from nianbao.parsers.schema import load_schema
+from nianbao.store import Store
 from sqlalchemy import text
 
-import parsers
-from nianbao import queries
-from parsers.schema import load_schema
-from store import Store
+from nianbao import parsers, queries
 
 from .conftest import seed_cases
 from .test_query import copy_db

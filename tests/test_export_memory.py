@@ -6,9 +6,10 @@ import subprocess
 import sys
 import time
 
-import parsers
-from parsers.schema import load_schema
-from store import Store
+from nianbao.parsers.schema import load_schema
+from nianbao.store import Store
+
+from nianbao import parsers
 
 from .conftest import ROOT
 

@@ -15,7 +15,6 @@ import pytest
 from nianbao.store.db import head_revision
 
 from nianbao.cli import main
-from store.db import head_revision
 
 from .conftest import ROOT, run_nianbao, seed_as_word_and_pdf
 
@@ -81,7 +80,7 @@ def test_a_database_written_by_main_upgrades_keeping_every_row(tmp_path):
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
             (head_revision(),)]
-        # 0004_current fills the wide table: each report at latest_report's copy, its values
+        # 0005_current fills the wide table: each report at latest_report's copy, its values
         assert connection.execute(
             "SELECT report_id, identity FROM report_current ORDER BY report_id").fetchall() \
             == connection.execute("SELECT report_id, identity FROM latest_report "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from parsers.schema import load_schema
+from nianbao.parsers.schema import load_schema
 
 BEGIN, END = "# -- frozen keys --", "# -- end of frozen keys --"
 

@@ -1,7 +1,7 @@
 """current values: report_current, one typed row per report, a column per key
 
-Revision ID: 0004_current
-Revises: 0003_ingest
+Revision ID: 0005_current
+Revises: 0004_learned_api
 Create Date: 2026-12-04
 
 Creates ``report_current`` (store/models.py says what it is) with a Float column per
@@ -13,8 +13,8 @@ code), indexes on year, division code, agency type and format, and fills it from
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_current"
-down_revision = "0003_ingest"
+revision = "0005_current"
+down_revision = "0004_learned_api"
 branch_labels = None
 depends_on = None
 
