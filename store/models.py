@@ -245,6 +245,22 @@ class ScheduledJob(Base):
     job_state: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class LearnedApi(Base):
+    """A list API the crawler learned from a rendered page's XHR/fetch (crawler.listapi):
+    the next crawl of the portal asks it directly, without a browser."""
+
+    __tablename__ = "learned_api"
+    __table_args__ = (UniqueConstraint("portal_id", "api_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portal.id"), index=True)
+    api_key: Mapped[str] = mapped_column(String(500))  # method, endpoint, paging parameter
+    page_url: Mapped[str] = mapped_column(Text)  # the list page it was learned on
+    spec: Mapped[dict] = mapped_column(JSON)  # crawler.listapi.ListApi, as JSON
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+    learned_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 def _current_table() -> Table:
     """``report_current``: each report once, at its current copy and version (the rule of
     ``latest_report``, store/views.py), with a typed column per canonical key: what query,
