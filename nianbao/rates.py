@@ -14,19 +14,8 @@ rates are 纠正 / (总计 − 尚未审结).
 
 from __future__ import annotations
 
-OUTCOMES: tuple[tuple[str, str], ...] = (
-    ("granted", "予以公开"),
-    ("partially_granted", "部分公开"),
-    ("withheld", "不予公开"),
-    ("unavailable", "无法提供"),
-    ("not_processed", "不予处理"),
-    ("other", "其他处理"),
-)
-APPEAL_GROUPS: tuple[tuple[str, str], ...] = (
-    ("review", "行政复议"),
-    ("litigation_direct", "行政诉讼：未经复议直接起诉"),
-    ("litigation_after_review", "行政诉讼：复议后起诉"),
-)
+# the rows the views define the rates over: one list, in store/views.py
+from nianbao.store.views import APPEAL_GROUPS, OUTCOMES
 
 
 def _only_with(rate: str, column: str, alias: str) -> str:
