@@ -10,10 +10,11 @@ tests/test_migrations.py checks that the newest such migration equals the live S
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from nianbao.parsers.schema import load_schema
 from nianbao.store.views import view_sql
+
+from . import frozen
 
 BEGIN, END = "# -- frozen views --", "# -- end of frozen views --"
 
@@ -28,15 +29,7 @@ def frozen_block() -> str:
 
 
 def main(argv: list[str]) -> int:
-    if not argv:
-        print(frozen_block())
-        return 0
-    path = Path(argv[0])
-    text = path.read_text(encoding="utf-8")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(head + frozen_block() + tail, encoding="utf-8")
-    return 0
+    return frozen.main(argv, BEGIN, END, frozen_block)
 
 
 if __name__ == "__main__":
