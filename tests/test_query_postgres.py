@@ -4,14 +4,7 @@ through the real parser and store."""
 
 from __future__ import annotations
 
-import glob
 import json
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections import defaultdict
 
 import pytest
@@ -22,60 +15,18 @@ from nianbao import parsers, queries
 from nianbao.cli import main
 
 from .conftest import seed_cases
-
-BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-
-
-def _as_cluster_owner(command: list[str]) -> list[str]:
-    # PostgreSQL refuses to run as root; CI runs the suite as root.
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *command]
-    return command
+from .services import postgres_server
 
 
 @pytest.fixture(scope="module")
 def pg_url():
-    if not BIN:
-        pytest.skip("PostgreSQL server binaries not installed (tools/system-deps.sh)")
-    pytest.importorskip("psycopg")
-    bindir = os.path.dirname(BIN[-1])
-    workdir = tempfile.mkdtemp(prefix="nianbao-pg-")
-    if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    data = os.path.join(workdir, "data")
-    subprocess.run(_as_cluster_owner([f"{bindir}/initdb", "-D", data, "-A", "trust", "-U",
-                                      "nianbao", "--no-sync"]),
-                   check=True, capture_output=True)
-    server = subprocess.Popen(_as_cluster_owner([
-        f"{bindir}/postgres", "-D", data, "-h", "127.0.0.1", "-p", str(port), "-k", workdir,
-        "-c", "fsync=off"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"postgresql+psycopg://nianbao@127.0.0.1:{port}/postgres"
-    deadline = time.monotonic() + 30
-    from sqlalchemy import create_engine
-
-    engine = create_engine(url)
-    while True:
-        try:
-            with engine.connect():
-                break
-        except Exception:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("PostgreSQL did not start")
-            time.sleep(0.2)
-    engine.dispose()
-    with Store(url, upgrade=True) as store:
-        for case in seed_cases():
-            report = parsers.parse_document(case.path.read_bytes(), name=case.path.name)
-            store.add_report(report, url=f"file:{case.path.name}", fetch_id=None,
-                             portal_id=None, parser_version=parsers.PARSER_VERSION)
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
-    shutil.rmtree(workdir, ignore_errors=True)
+    with postgres_server() as url:
+        with Store(url, upgrade=True) as store:
+            for case in seed_cases():
+                report = parsers.parse_document(case.path.read_bytes(), name=case.path.name)
+                store.add_report(report, url=f"file:{case.path.name}", fetch_id=None,
+                                 portal_id=None, parser_version=parsers.PARSER_VERSION)
+        yield url
 
 
 def test_views_on_postgresql(pg_url):
