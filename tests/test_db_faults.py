@@ -277,7 +277,6 @@ def test_the_pipeline_waits_out_an_outage_met_while_asking_what_is_known(postgre
     import asyncio
 
     from nianbao.crawler.items import DocumentItem, Fetched
-    from scrapy import signals
     from scrapy.utils.test import get_crawler
 
     from nianbao.pipeline import StorePipeline
@@ -287,9 +286,6 @@ def test_the_pipeline_waits_out_an_outage_met_while_asking_what_is_known(postgre
     crawler = get_crawler(settings_dict={"NIANBAO_DB_URL": postgres.url,
                                          "NIANBAO_PARSE_PROCESSES": 0,
                                          "NIANBAO_DB_RETRY_SECONDS": 60})
-    errors: list = []
-    crawler.signals.connect(lambda **kw: errors.append(kw.get("failure")),
-                            signal=signals.item_error, weak=False)
     pipeline = StorePipeline.from_crawler(crawler)
     try:
         fetch_id = pipeline.store.add_fetch(url="http://127.0.0.1/k.html", method="GET",
