@@ -140,19 +140,23 @@ class Ingest:
         together (one INSERT of many rows per table)."""
         out: list[Saved | None] = [None] * len(items)
         versions: list[tuple[int, Document, parsers.Report]] = []
+        # payloads this batch stores: known only once it commits (a batch that fails is
+        # run again, and must not then take its own documents for "seen")
+        batch: set[tuple[str, str]] = set()
         for doc, _ in items:
             # committed on their own: a batch that fails must not take a cached id with it
             self._portal_id(doc)
         with self.store.batch():
             for index, (doc, result) in enumerate(items):
                 key = (doc.url, doc.payload_digest)
-                if result is None or (doc.payload_digest and key in self._known):
+                if result is None or (doc.payload_digest
+                                      and (key in self._known or key in batch)):
                     self.store.seen_again(doc.url, doc.payload_digest, doc.fetched_at)
                     out[index] = Saved(SEEN, self._known.get(key))
                 elif isinstance(result, Parsed):
                     versions.append((index, doc, result))
                     if doc.payload_digest:
-                        self._known[key] = 0
+                        batch.add(key)
                 elif isinstance(result, Exception):
                     message = f"{type(result).__name__}: {result}"
                     self.store.add_error(self.run_id, doc.url, "parse", message,
@@ -163,7 +167,7 @@ class Ingest:
                 else:
                     versions.append((index, doc, result))
                     if doc.payload_digest:
-                        self._known[key] = 0  # a second copy in this batch is "seen"
+                        batch.add(key)  # a second copy in this batch is "seen"
             self._add_fetches([doc for _, doc, _ in versions])
             ids = self.store.add_reports([
                 {"url": doc.url, "fetch_id": self._fetch_id(doc),

@@ -160,7 +160,9 @@ class StorePipeline:
         stats = self.crawler.stats
         doc = self._document(item)
         result = None
-        if not self.ingest.is_known(doc):
+        # a read, retried like the writes: a connection lost here must not fail the item
+        # (an item error settles its frontier entry "failed", and the rerun would skip it)
+        if not self.store.run(lambda: self.ingest.is_known(doc), "reading a document"):
             try:
                 result = await self.parser_pool.parse(
                     doc.body, content_type=doc.content_type, name=doc.url,

@@ -219,3 +219,88 @@ def test_retries_are_bounded_then_every_write_fails_at_once():
     with pytest.raises(DatabaseUnavailable):
         store.add()
     assert len(told) == 1 and gone.calls == calls  # told once; the second call never tried
+
+
+def _restart_after(postgres, seconds: float) -> threading.Thread:
+    postgres.stop()
+    thread = threading.Thread(target=lambda: (time.sleep(seconds), postgres.start()),
+                              daemon=True)
+    thread.start()
+    return thread
+
+
+def _report_rows(url: str) -> list:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT url FROM report")).all()
+    finally:
+        engine.dispose()
+
+
+def test_a_batch_retried_across_an_outage_still_stores_its_report(postgres):
+    # A save whose first attempt is cut off must not take its own document for "seen"
+    # on the retry: the report would be lost, its frontier entry settled "done".
+    from nianbao.archive.documents import Document
+    from nianbao.ingest import REPORT, Ingest, parse
+    from nianbao.store import Store
+    from nianbao.store.retry import RetryingStore
+
+    from .test_pipeline import report_page
+
+    store = RetryingStore(Store(postgres.url, upgrade=True), seconds=60)
+    try:
+        fetch_id = store.add_fetch(url="http://127.0.0.1/r.html", method="GET", status=200,
+                                   payload_digest="sha1:R", warc_record_id="<urn:uuid:r>")
+        doc = Document(url="http://127.0.0.1/r.html", content_type="text/html",
+                       record_id="<urn:uuid:r>", payload_digest="sha1:R", fetch_id=fetch_id,
+                       _body=report_page())
+        report = parse(doc)
+        assert report.is_report
+        ingest = Ingest(store.store)
+        restart = _restart_after(postgres, 1.5)
+        saved = store.run(lambda: ingest.save(doc, report), "storing a document")
+        restart.join()
+    finally:
+        store.close()
+    assert store.retries > 0  # the first attempt did meet the outage
+    assert saved.outcome == REPORT
+    assert _report_rows(postgres.url) == [("http://127.0.0.1/r.html",)]
+
+
+def test_the_pipeline_waits_out_an_outage_met_while_asking_what_is_known(postgres):
+    # The document's fetch row was written; the database goes before the pipeline asks
+    # whether its payload is known. That read is retried like the writes: an item error
+    # would settle the frontier entry "failed", and the rerun would never store it.
+    import asyncio
+
+    from nianbao.crawler.items import DocumentItem, Fetched
+    from scrapy.utils.test import get_crawler
+
+    from nianbao.pipeline import StorePipeline
+
+    from .test_pipeline import report_page
+
+    crawler = get_crawler(settings_dict={"NIANBAO_DB_URL": postgres.url,
+                                         "NIANBAO_PARSE_PROCESSES": 0,
+                                         "NIANBAO_DB_RETRY_SECONDS": 60})
+    pipeline = StorePipeline.from_crawler(crawler)
+    try:
+        fetch_id = pipeline.store.add_fetch(url="http://127.0.0.1/k.html", method="GET",
+                                            status=200, payload_digest="sha1:K",
+                                            warc_record_id="<urn:uuid:k>")
+        item = DocumentItem(portal="p", url="http://127.0.0.1/k.html", status=200,
+                            content_type="text/html; charset=utf-8", body=report_page(),
+                            warc_record_id="<urn:uuid:k>",
+                            fetch=Fetched(fetch_id, "<urn:uuid:k>", None, None, None,
+                                          "response", "sha1:K", None, 200, None))
+        restart = _restart_after(postgres, 1.5)
+        asyncio.run(pipeline.process_item(item))
+        restart.join()
+    finally:
+        pipeline.close_spider()
+    assert pipeline.store.retries > 0
+    assert not crawler.stats.get_value("nianbao/interrupted_reason")
+    assert _report_rows(postgres.url) == [("http://127.0.0.1/k.html",)]
