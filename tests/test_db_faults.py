@@ -95,7 +95,7 @@ def test_postgresql_gone_for_longer_interrupts_and_the_rerun_stores_the_rest(pos
         assert asked_first <= 8 + 3, asked_first
         postgres.start()
         again = crawl(config, tmp_path, postgres.url)
-        assert "Traceback" not in result.stderr
+        assert "Traceback" not in again.stderr
     finally:
         portal.close()
     assert again.returncode == 0, again.stdout + again.stderr
