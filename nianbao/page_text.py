@@ -21,23 +21,13 @@ class PageText:
 def page_text(body: bytes, content_type: str | None = None, url: str | None = None) -> PageText:
     """Title and text of a payload; empty text for what cannot be read (never raises)."""
     from nianbao import parsers
-    from nianbao.parsers import charset_from_content_type, decode, read_docx, read_html, read_pdf
-    from nianbao.parsers.plaintext import read_text
 
     try:
         kind = parsers.sniff(body, content_type, url)
-        if len(body) > parsers.MAX_BYTES.get(kind, 0):
+        if (kind not in ("html", "pdf", "docx", "text")
+                or len(body) > parsers.MAX_BYTES.get(kind, 0)):
             return PageText(None, "")
-        if kind == "html":
-            doc = read_html(body, charset_from_content_type(content_type))
-        elif kind == "pdf":
-            doc = read_pdf(body)
-        elif kind == "docx":
-            doc = read_docx(body)
-        elif kind == "text":
-            doc = read_text(decode(body, charset_from_content_type(content_type))[0])
-        else:
-            return PageText(None, "")
+        doc = parsers.read_document(body, kind, content_type)
     except Exception:  # a page search cannot read is a page without text, not a failure
         return PageText(None, "")
     # table cells (tokens are (text, …) tuples) after the prose, for words only in tables

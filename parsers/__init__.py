@@ -68,6 +68,21 @@ def sniff(body: bytes, content_type: str | None = None, name: str | None = None)
     return "text"
 
 
+def read_document(body: bytes, kind: str, content_type: str | None = None) -> Document:
+    """The lines and table tokens of an HTML, DOCX, PDF or text payload (``kind`` as
+    ``sniff`` names it): the one reader per form, for the parser and for page text."""
+    if kind == "html":
+        return read_html(body, charset_from_content_type(content_type))
+    if kind == "docx":
+        return read_docx(body)
+    if kind == "pdf":
+        return read_pdf(body)
+    text, encoding, source = decode(body, charset_from_content_type(content_type))
+    doc = read_text(text)
+    doc.encoding, doc.encoding_source = encoding, source
+    return doc
+
+
 def parse_document(body: bytes, *, content_type: str | None = None, name: str | None = None,
                    hints: Hints | None = None,
                    images: Callable[[str], bytes | None] | None = None,
@@ -91,12 +106,6 @@ def parse_document(body: bytes, *, content_type: str | None = None, name: str | 
             reading = scan.read_pictures([body], strict=True) if ocr else None
             if reading is not None and not reading.pages:
                 raise ParseError(f"IMAGE: a picture of {len(body)} bytes too small to be a page")
-        elif kind == "html":
-            doc = read_html(body, charset_from_content_type(content_type))
-        elif kind == "docx":
-            doc = read_docx(body)
-        elif kind == "pdf":
-            doc = read_pdf(body)
         elif kind in ("doc", "wps"):
             converted = to_docx(body, kind)
             doc = read_docx(converted)
@@ -104,9 +113,7 @@ def parse_document(body: bytes, *, content_type: str | None = None, name: str | 
             if ocr and doc.image_only:  # pictures of pages: read from the DOCX made of it
                 reading = _scanned("docx", converted, doc, name, images)
         else:
-            text, encoding, source = decode(body, charset_from_content_type(content_type))
-            doc = read_text(text)
-            doc.encoding, doc.encoding_source = encoding, source
+            doc = read_document(body, kind, content_type)
         if ocr and reading is None and (not doc.tokens or doc.unmapped_text):
             reading = _scanned(kind, body, doc, name, images)
         if reading is not None:
