@@ -322,18 +322,13 @@ def _shape(exchange, page_url: str, page: Page) -> ListApi | None:
             api.end_param = lowered.get("endrecord", "")
             api.size = size or (end - start + 1)
             return api
-        for name in PAGE_PARAMS:
-            if name in lowered and _int(params[lowered[name]]) is not None:
-                api.where, api.param, api.style = where, lowered[name], "page"
-                api.first = _int(params[lowered[name]])
-                api.size = size or page.items
-                return api
-        for name in OFFSET_PARAMS:
-            if name in lowered and _int(params[lowered[name]]) is not None:
-                api.where, api.param, api.style = where, lowered[name], "offset"
-                api.first = _int(params[lowered[name]])
-                api.size = size or page.items
-                return api
+        for names, style in ((PAGE_PARAMS, "page"), (OFFSET_PARAMS, "offset")):
+            for name in names:
+                if name in lowered and _int(params[lowered[name]]) is not None:
+                    api.where, api.param, api.style = where, lowered[name], style
+                    api.first = _int(params[lowered[name]])
+                    api.size = size or page.items
+                    return api
     api.size = page.items
     return api  # no paging parameter: one page, still asked directly next time
 
