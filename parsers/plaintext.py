@@ -190,7 +190,12 @@ def _fill_blanks(rows: list[list[str] | None],
                   for i in run}
         spans = {i: [positions[i][k] for k in values[i]] for i in run}
         widest = max((len(v) for v in values.values()), default=0)
-        columns = _header_columns(rows, positions, run, spans) if run else None
+        # The header right above the run; failing that, the one above the rows of labels
+        # alone that broke the table into runs (a row whose every value is blank prints
+        # its label only, which reads as a line of text).
+        columns = run and (_header_columns(rows, positions, run, spans)
+                           or _header_columns(rows, positions, run, spans, past_labels=True))
+        columns = columns or None
         by_header = columns is not None
         if columns and len(columns) > widest:
             widest = len(columns)  # the header has columns no row fills: blanks
@@ -215,10 +220,14 @@ def _fill_blanks(rows: list[list[str] | None],
 
 
 def _header_columns(rows: list[list[str] | None], positions: list, run: list[int],
-                    spans: dict[int, list[tuple[int, int]]]) -> list[tuple[int, int]] | None:
+                    spans: dict[int, list[tuple[int, int]]],
+                    past_labels: bool = False) -> list[tuple[int, int]] | None:
     """Columns as the header prints them: the header cells above the run that no cell of a
     lower header line stands under (the leaves of a merged header), right of the labels.
-    Only where every value of the run stands under exactly one of them."""
+    Only where every value of the run stands under exactly one of them.
+
+    With past_labels, lines of one cell between rows of values (a row's label with every
+    value blank) do not end the search."""
     # The labels' area: columns of the header over it (its corner cell) hold no values.
     labels_end = max((b for i in run for c, (_a, b) in zip(rows[i], positions[i], strict=True)
                       if c and parse_cell(c) is None), default=0)
@@ -227,7 +236,15 @@ def _header_columns(rows: list[list[str] | None], positions: list, run: list[int
     # and rows of labels alone (every value blank), to the lines of labels over the values.
     lines: list[list[tuple[int, int]]] = []
     j = run[0] - 1
-    while j >= max(0, run[0] - 80) and rows[j] is not None and positions[j] is not None:
+    crossable = past_labels  # the line below was a row of values (or a label crossed)
+    while j >= max(0, run[0] - 80):
+        if rows[j] is None or positions[j] is None:
+            # Only a label between rows of values: a line over a header line is a heading.
+            if lines or not crossable:
+                break
+            j -= 1
+            continue
+        crossable = past_labels and any(parse_cell(c) is not None for c in rows[j])
         header = all(parse_cell(c) is None for c in rows[j] if c) and any(
             b > first_value for _a, b in positions[j])
         if header:

@@ -10,6 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw from a fixed seed by default, so a run (CI's included) is reproducible
+# and a red run is a real change, not a new draw. `pytest --hypothesis-profile=explore`
+# draws fresh examples on each run: the way to hunt for new failures.
+settings.register_profile("default", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "nianbao" / "demo" / "seeds"
