@@ -49,6 +49,8 @@ def read_text(text: str) -> Document:
         if tabbed and line.startswith("\t"):
             tokens.append((line.strip(), row))
             in_cell = True
+        elif tabbed and in_cell and line and not line.strip():
+            continue  # a cell's line of spaces; only a truly empty line ends the row
         elif not line.strip():
             in_cell = False
             row += 1  # Word's export ends each table row with an empty line
@@ -245,8 +247,11 @@ def _header_columns(rows: list[list[str] | None], positions: list, run: list[int
             j -= 1
             continue
         crossable = past_labels and any(parse_cell(c) is not None for c in rows[j])
-        header = all(parse_cell(c) is None for c in rows[j] if c) and any(
-            b > first_value for _a, b in positions[j])
+        # a line of labels reaching over the values, or standing right of the row labels
+        # (a narrow header over wide columns whose numbers sit further right)
+        header = all(parse_cell(c) is None for c in rows[j] if c) and (
+            any(b > first_value for _a, b in positions[j])
+            or any(a >= labels_end for a, _b in positions[j][1:]))
         if header:
             lines.insert(0, positions[j])
         elif lines:
@@ -268,11 +273,14 @@ def _header_columns(rows: list[list[str] | None], positions: list, run: list[int
     if any(slots is None for slots in placed.values()):
         return None
     # A header that only happens to sit above values that are not aligned must not place
-    # them. One row: each value stands under its leaf's own text. More rows: the values
+    # them. One row: each value stands under its leaf's own text, or right of the whole
+    # header in its last column (no other column can hold it). More rows: the values
     # under one leaf stand over each other (most of them: a row may align differently).
     if len(spans) == 1:
         ((row_spans, slots),) = ((spans[i], placed[i]) for i in spans)
+        last = len(leaves) - 1
         if any(not (leaves[j][0] < end and start < leaves[j][1])
+               and not (j == last and start >= leaves[j][1])
                for (start, end), j in zip(row_spans, slots, strict=True)):
             return None
         return columns

@@ -40,6 +40,8 @@ def parse_rendered(form: str, n: int):
           suppress_health_check=[HealthCheck.too_slow])
 @given(form=st.sampled_from(["html", "docx", "text"]), n=st.integers(1000, 10**7))
 @example(form="text", n=5789)  # a row of blank values split the table: header lost
+@example(form="text", n=155622)  # a narrow header, its last column's number far right
+@example(form="text", n=5518)  # a Word cell with a line of spaces: not the row's end
 def test_any_drawn_report_reads_back_exactly(form, n):
     """Whatever values and quirks are drawn, every cell, the metadata and the identity
     failures come back as rendered."""
