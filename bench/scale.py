@@ -1,7 +1,7 @@
 """National scale: what the archive index and the database cost at national size.
 
     .venv/bin/python bench/scale.py [--records 1000000] [--files 1000] [--lookups 20000]
-    .venv/bin/python bench/scale.py --store [--reports 500000] [--batch 64]
+    .venv/bin/python bench/scale.py --store [--reports 500000] [--batch 256]
 
 ``--store`` measures the database instead (bench/store_scale.py): ingest rate, size on
 disk, the common questions cold and warm, export time and peak memory, on SQLite and on a
@@ -235,7 +235,7 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=20_000)
     parser.add_argument("--store", action="store_true", help="measure the database")
     parser.add_argument("--reports", type=int, default=500_000)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--child")
     parser.add_argument("--store-child")
     parser.add_argument("--url")

@@ -1,6 +1,6 @@
 """The database at national scale: synthetic reports through the real ingest path.
 
-    .venv/bin/python bench/scale.py --store [--reports 50000] [--batch 64]
+    .venv/bin/python bench/scale.py --store [--reports 50000] [--batch 256]
 
 Imported by ``bench/scale.py --store``. Builds ``--reports`` synthetic reports (every key of
 the 2021 format, a failed check in one of ten, a fetch row each for provenance: what a

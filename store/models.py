@@ -124,8 +124,9 @@ class Report(Base):
     values_digest: Mapped[str | None] = mapped_column(String(40))
 
     fetch: Mapped[Fetch | None] = relationship()
-    values: Mapped[list[ReportValue]] = relationship(back_populates="report",
-                                                     cascade="all, delete-orphan")
+    values: Mapped[list[ReportValue]] = relationship(
+        back_populates="report", cascade="all, delete-orphan",
+        primaryjoin="Report.id == foreign(ReportValue.report_id)")
     checks_failed: Mapped[list[CheckFailure]] = relationship(back_populates="report",
                                                              cascade="all, delete-orphan")
 
@@ -135,14 +136,16 @@ class ReportValue(Base):
 
     __tablename__ = "report_value"
 
-    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    # no foreign key (migration 0006 says why): ingest writes a report and its cells in one
+    # transaction, and reports are never deleted
+    report_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[float | None] = mapped_column(Float)
     raw: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10))  # number | blank | dash | none | absent
 
-    report: Mapped[Report] = relationship(back_populates="values")
+    report: Mapped[Report] = relationship(
+        back_populates="values", primaryjoin="Report.id == foreign(ReportValue.report_id)")
 
 
 class CheckFailure(Base):
