@@ -28,6 +28,7 @@ from nianbao import parsers
 AGENCIES = ("人民政府", "教育局", "民政局", "财政局", "公安分局", "人力资源和社会保障局",
             "卫生健康委员会", "生态环境局", "市场监督管理局", "住房和城乡建设局")
 YEARS = range(2019, 2025)
+NUMBERS = range(500)
 
 
 def synthetic(n: int, seed: int = 17) -> Iterator[tuple[Document, Parsed]]:
@@ -42,8 +43,8 @@ def synthetic(n: int, seed: int = 17) -> Iterator[tuple[Document, Parsed]]:
         province = 11 + county % 31
         code = f"{province:02d}{1 + county // 31 % 20:02d}{1 + county // 620:02d}"
         district = f"县{county}"
-        cells = [(k, float(rng.randrange(0, 500)), str(rng.randrange(0, 500)), "number")
-                 for k in keys]
+        cells = [(k, float(v), str(v), "number")
+                 for k, v in zip(keys, rng.choices(NUMBERS, k=len(keys)), strict=True)]
         report = parsers.Report(
             is_report=True, document_type="html", title=f"{district}{AGENCIES[agency]}"
             f"{2019 + year}年政府信息公开工作年度报告", agency=f"{district}{AGENCIES[agency]}",

@@ -1,12 +1,14 @@
 """The database `nianbao serve` shows first: the deduplicated views of the collected
 database, materialised as plain tables, with a full-text index.
 
-Why a copy: the views pivot every cell of every report on each request (``report_wide``
-took 2–3 s for 5 rows under Datasette, which also counts and facets), while a table answers
-in milliseconds. The copy is written to a temporary file and renamed, so a running server
-never sees half of it (when to rebuild it is the caller's: ``nianbao.browse``). It holds:
+Why a copy: Datasette counts and facets every table on each request, over views that
+join and compute rates for every report, while a plain table with its indexes answers in
+milliseconds. The reports come from ``report_current`` (what ingest keeps), their rates
+and cells from the views over it. The copy is written to a temporary file and renamed,
+so a running server never sees half of it (when to rebuild it is the caller's:
+``nianbao.browse``). It holds:
 
-- ``reports``: one row per report (``latest_report``), its rates (``report_rates``) and
+- ``reports``: one row per report (``report_current``), its rates (``report_rates``) and
   each table row's 总计; ``report_cells``: a column per canonical key (``report_wide``);
 - ``regions`` and ``agencies``: what was collected where and from whom;
 - ``refusal_reasons``, ``agency_yoy``, ``report_completeness``, ``check_failure``: what the
@@ -59,9 +61,15 @@ def build(db_path: Path, browse_path: Path, text_of: Callable[[Source], str],
         con.execute("ATTACH DATABASE ? AS src", (str(db_path),))
         # Each view once, into a table of its own with an index: joined as views, SQLite
         # would compute one for every row of the other.
-        for view in ("latest_report", "report_rates", "report_wide"):
+        # The reports as ingest keeps them (report_current, without its key columns: those
+        # come from report_wide) and the views over them.
+        current = [c for c in _columns(con, "src", "report_current") if "." not in c]
+        con.execute("CREATE TEMP TABLE _latest_report AS SELECT "
+                    + ", ".join(_q(c) for c in current) + " FROM src.report_current")
+        for view in ("report_rates", "report_wide"):
             con.execute(f"CREATE TEMP TABLE _{view} AS SELECT * FROM src.{view}")
-            con.execute(f"CREATE UNIQUE INDEX temp._{view}_id ON _{view} (report_id)")
+        for table in ("latest_report", "report_rates", "report_wide"):
+            con.execute(f"CREATE UNIQUE INDEX temp._{table}_id ON _{table} (report_id)")
         latest = _columns(con, "temp", "_latest_report")
         rates = [c for c in _columns(con, "temp", "_report_rates") if c not in latest]
         wide = [c for c in _columns(con, "temp", "_report_wide")

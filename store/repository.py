@@ -311,8 +311,9 @@ class Store:
     # -- reading -----------------------------------------------------------------------
 
     def reports(self, *, all_copies: bool = False, batch: int = 500) -> Iterator[dict]:
-        """Every report once (``latest_report``), or every copy of each (``report_copy``),
-        in the export format of interfaces.md, streamed ``batch`` reports at a time."""
+        """Every report once (``report_current``: the copy ``latest_report`` picks), or
+        every copy of each (``report_copy``), in the export format of interfaces.md,
+        streamed ``batch`` reports at a time."""
         with self.engine.connect() as connection:
             if connection.dialect.name == "postgresql":
                 # PostgreSQL estimates one row out of each view's rank filter and joins
@@ -323,7 +324,7 @@ class Store:
                                                       yield_per=batch)
             rows = connection.execute(text(
                 "SELECT l.report_id, l.identity, l.copies, l.copies_disagree, "
-                "c.report_id AS copy_id, c.url AS copy_url FROM latest_report l "
+                "c.report_id AS copy_id, c.url AS copy_url FROM report_current l "
                 "JOIN report_copy c ON c.identity = l.identity "
                 "ORDER BY l.identity, c.url, c.report_id"))
             group: list = []

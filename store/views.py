@@ -228,13 +228,12 @@ def view_sql(keys: Sequence[str]) -> list[tuple[str, str]]:
     copies = _copies_sql("report")
     latest = _latest_sql("report_copy")
     meta = ", ".join(f"l.{c}" for c in META)
-    # A column per key, each a lookup on report_value's primary key (report_id, key): a
-    # query that filters reports only looks up the cells of the reports it keeps.
+    # The reports as latest_report decides them, kept by ingest in report_current (a typed
+    # column per key, indexed): the views below read it instead of deciding every report
+    # again and pivoting every cell on each question.
     wide = (
         f"SELECT l.report_id, {meta}, l.checks_failed, "
-        + ", ".join(f"(SELECT v.value FROM report_value v WHERE v.report_id = l.report_id "
-                    f"AND v.key = {_lit(k)}) AS {q(k)}" for k in keys)
-        + " FROM latest_report l"
+        + ", ".join(f"l.{q(k)}" for k in keys) + " FROM report_current l"
     )
     place = "w.report_id, w.agency, w.agency_type, w.province, w.city, w.district, " \
             "w.division_code, w.year, w.format"
@@ -293,7 +292,7 @@ def view_sql(keys: Sequence[str]) -> list[tuple[str, str]]:
         "CASE WHEN l.format IS NOT NULL AND l.checks_failed = 0 AND "
         + " AND ".join(f"COALESCE(s.{t}_cells, 0) > 0" for t in TABLES)
         + " THEN 1 ELSE 0 END AS complete "
-        "FROM latest_report l LEFT JOIN (SELECT v.report_id, " + cells + ", "
+        "FROM report_current l LEFT JOIN (SELECT v.report_id, " + cells + ", "
         "SUM(CASE WHEN v.status = 'number' THEN 1 ELSE 0 END) AS number_cells, "
         "SUM(CASE WHEN v.status = 'blank' THEN 1 ELSE 0 END) AS blank_cells, "
         "SUM(CASE WHEN v.status = 'absent' THEN 1 ELSE 0 END) AS absent_cells "
@@ -305,7 +304,7 @@ def view_sql(keys: Sequence[str]) -> list[tuple[str, str]]:
         "MIN(year) AS first_year, MAX(year) AS last_year, COUNT(DISTINCT year) AS years, "
         "MAX(year) - MIN(year) + 1 - COUNT(DISTINCT year) AS missing_years, "
         "SUM(CASE WHEN checks_failed > 0 THEN 1 ELSE 0 END) AS reports_failing_checks "
-        "FROM latest_report WHERE agency IS NOT NULL AND year IS NOT NULL GROUP BY agency"
+        "FROM report_current WHERE agency IS NOT NULL AND year IS NOT NULL GROUP BY agency"
     )
     return [("report_version", versions), ("report_copy", copies),
             ("latest_report", latest), ("report_wide", wide), ("report_rates", rates),

@@ -1,9 +1,10 @@
 """`nianbao export`: every report once (or every copy of it) as JSON lines, CSV or Parquet.
 
 One row per report (an agency's statistics year), from the copy the ``latest_report`` view
-picks (store/views.py says the rule), with ``copies`` (how many documents carry the report,
-and their URLs), ``copies_disagree`` (whether their values differ), ``source`` (the WARC
-record the values were read from), ``status`` and ``parser_version``. ``--all-copies``
+picks (store/views.py says the rule; ingest keeps the choice in ``report_current``), with
+``copies`` (how many documents carry the report, and their URLs), ``copies_disagree``
+(whether their values differ), ``source`` (the WARC record the values were read from),
+``status`` and ``parser_version``. ``--all-copies``
 writes each copy instead (``chosen`` marks the one the single row is taken from). Rows are
 streamed from the database a batch at a time.
 """
