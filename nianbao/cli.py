@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_stdout()
         return 0
     except Exception as exc:  # noqa: BLE001 - one line for the user; --debug shows it all
-        from .config import ConfigError
+        from .errors import ConfigError
 
         if isinstance(exc, ConfigError):
             print(f"nianbao: error: {exc}", file=sys.stderr)
@@ -113,7 +113,7 @@ def check_db_url(url: str | None) -> None:
     from sqlalchemy import exc as sa
     from sqlalchemy.engine import make_url
 
-    from .config import ConfigError
+    from .errors import ConfigError
 
     try:
         parsed = make_url(url)

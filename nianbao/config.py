@@ -18,12 +18,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from nianbao.crawler.portal import Portal
-from nianbao.scheduler.jobs import check_schedule
 
-
-class ConfigError(ValueError):
-    """A config file that cannot be used; the message is one line naming the problem."""
-
+from .errors import ConfigError
 
 _HOST = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*\.?"
                    r"|\[[0-9a-f:.]+\])(?::(?P<port>\d{1,5}))?$", re.I)
@@ -132,7 +128,7 @@ def parse_config(text: str, source: str = "<config>") -> list[Portal]:
         if checked.name in names:
             raise fail("name", f"duplicate portal name '{checked.name}'")
         names.add(checked.name)
-        if checked.schedule is not None and (problem := check_schedule(checked.schedule)):
+        if checked.schedule is not None and (problem := _check_schedule(checked.schedule)):
             raise fail("schedule", f"bad schedule '{checked.schedule}': {problem}")
         portal = Portal(
             name=checked.name, start_urls=tuple(checked.start_urls),
@@ -208,3 +204,10 @@ def _line_in(text: str, key: str, value: object = None) -> int:
         if found != -1:
             start = found
     return text.count("\n", 0, start) + 1
+
+
+def _check_schedule(expr: str) -> str | None:
+    # APScheduler loads only for a portal that has a schedule
+    from nianbao.scheduler.jobs import check_schedule
+
+    return check_schedule(expr)

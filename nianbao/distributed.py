@@ -9,7 +9,7 @@ import subprocess
 import sys
 from urllib.parse import urlsplit
 
-from .config import ConfigError
+from .errors import ConfigError
 
 
 def check_redis_url(url: str) -> str:

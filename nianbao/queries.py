@@ -15,11 +15,10 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, text
-
-from nianbao.parsers.schema import load_schema
-from nianbao.store.views import q
+if TYPE_CHECKING:  # SQLAlchemy and the schema load when a question is asked, not at start
+    from sqlalchemy import Connection
 
 GROUP_FIELDS = ("province", "city", "district", "division_code", "year", "agency", "agency_type")
 AGGREGATES = ("sum", "avg", "count")
@@ -44,6 +43,8 @@ class Query:
 def expand_keys(patterns: Sequence[str]) -> list[str]:
     """Canonical keys matching each pattern (`*` matches any run of characters), in the
     order given, each key once; a pattern that matches nothing is an error."""
+    from nianbao.parsers.schema import load_schema
+
     known = list(load_schema().keys)
     out: list[str] = []
     for pattern in patterns:
@@ -118,6 +119,10 @@ def run(connection: Connection, query: Query) -> tuple[list[str], list[dict]]:
 def stream(connection: Connection, query: Query) -> tuple[list[str], Iterator[dict]]:
     """``run`` with the rows streamed from the database as it sends them, in their order
     (sorted by the database: None last, text by code point), never held all at once."""
+    from sqlalchemy import text
+
+    from nianbao.store.views import q
+
     keys = expand_keys(query.keys)
     for name in query.group_by:
         if name not in GROUP_FIELDS:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
+from ..errors import ConfigError
 
-from nianbao.store import SchemaError, Store, check_current, default_url, make_engine
-
-from ..config import ConfigError
+if TYPE_CHECKING:
+    from nianbao.store import Store
 
 DEFAULT_DATA_DIR = Path("./nianbao-data")
 
@@ -30,11 +30,15 @@ def db_url(args: argparse.Namespace, *, create: bool = True) -> str:
         return url
     if create:
         args.data_dir.mkdir(parents=True, exist_ok=True)
+    from nianbao.store import default_url
+
     return default_url(args.data_dir.resolve())
 
 
 def open_for_writing(args: argparse.Namespace) -> Store:
     """The store of a command that writes: made if new, its schema brought up to date."""
+    from nianbao.store import Store
+
     return Store(db_url(args), upgrade=True)
 
 
@@ -42,6 +46,10 @@ def read_url(args: argparse.Namespace, *, upgrade_ok: bool = False) -> str:
     """The database URL of a command that only reads, checked without changing anything: a
     SQLite file that is not there is a usage error (ConfigError: exit 2, nothing made), and
     so is a schema that needs `nianbao db upgrade`."""
+    from sqlalchemy.engine import make_url
+
+    from nianbao.store import SchemaError, check_current, make_engine
+
     url = db_url(args, create=False)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -63,4 +71,6 @@ def read_url(args: argparse.Namespace, *, upgrade_ok: bool = False) -> str:
 
 def open_for_reading(args: argparse.Namespace) -> Store:
     """The store of a command that only reads: never migrated, never created."""
+    from nianbao.store import Store
+
     return Store(read_url(args))

@@ -8,11 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
-
-from nianbao.store import Store
-from nianbao.store.db import current_revisions, head_revision
-
 from .common import add_data_options, db_url
 
 
@@ -26,6 +21,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from nianbao.store import Store
+    from nianbao.store.db import current_revisions, head_revision
+
     url = db_url(args)
     with Store(url) as store, store.engine.connect() as connection:
         before = current_revisions(connection)

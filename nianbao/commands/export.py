@@ -19,8 +19,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from nianbao.parsers.schema import load_schema
-
 from .. import codebook
 from ..typed_export import BOM, spreadsheet_encoding
 from .common import add_data_options, open_for_reading
@@ -74,6 +72,8 @@ def columns(all_copies: bool = False) -> list[str]:
     """The CSV and Parquet columns: metadata, a column per canonical key, the failed checks,
     then (added later, so after the columns scripts already count on) status, copies and
     source."""
+    from nianbao.parsers.schema import load_schema
+
     return (META_COLUMNS + list(load_schema().keys) + ["checks_failed"] + COPY_COLUMNS
             + (["chosen"] if all_copies else []) + SOURCE_COLUMNS)
 
@@ -101,6 +101,8 @@ def write(out: TextIO, rows: Iterable[dict], fmt: str, *, all_copies: bool = Fal
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
+    from nianbao.parsers.schema import load_schema
+
     keys = list(load_schema().keys)
     names = columns(all_copies)
     writer = csv.writer(out)

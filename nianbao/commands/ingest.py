@@ -14,14 +14,10 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from nianbao import parsers
-from nianbao.archive.documents import Document
-from nianbao.archive.writer import WarcFileWriter
-from nianbao.ingest import Ingest
-from nianbao.ingest.local import archive_file, files
+if TYPE_CHECKING:
+    from nianbao.archive.documents import Document
 
 from .common import add_data_options, open_for_writing
 
@@ -38,6 +34,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from nianbao import parsers
+    from nianbao.archive.writer import WarcFileWriter
+    from nianbao.ingest import Ingest
+    from nianbao.ingest.local import archive_file, files
+
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         print(f"nianbao: error: no such file or folder: {', '.join(missing)}",

@@ -7,8 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from nianbao import parsers
-
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("parse", help="parse one local document, print report JSON")
@@ -17,6 +15,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nianbao import parsers
+
     try:
         body = args.file.read_bytes()
     except OSError as exc:

@@ -17,16 +17,12 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from nianbao import parsers
-from nianbao.archive.documents import documents
-from nianbao.archive.reader import full_index, warc_files
-from nianbao.archive.resources import ArchivedBodies
-from nianbao.ingest import Ingest, warm_up
-from nianbao.store import Store
+    from nianbao.store import Store
 
 from .common import add_data_options, open_for_writing
 
@@ -46,6 +42,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from nianbao import parsers
+
     warc_dir = Path(args.data_dir) / "warc"
     if not warc_dir.is_dir():
         print(f"nianbao: error: no WARC directory at {warc_dir}", file=sys.stderr)
@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
 def start_pool(processes: int):
     """The parser processes (None for one): spawned, a clean interpreter each, whatever
     threads this process has."""
+    from nianbao.ingest import warm_up
+
     processes = processes or os.cpu_count() or 1
     if processes <= 1:
         return None
@@ -75,6 +77,13 @@ def reparse(warc_dir: Path, store: Store, *, processes: int = 0, progress: bool 
             console: Console | None = None, batch: int = BATCH, pool=None) -> Counter:
     """Every document of the archive through ingest; ``pool`` (start_pool) is used and
     left running when given, else one is started and stopped here."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from nianbao.archive.documents import documents
+    from nianbao.archive.reader import full_index, warc_files
+    from nianbao.archive.resources import ArchivedBodies
+    from nianbao.ingest import Ingest
+
     run_id = store.start_run("reparse")
     files = warc_files(warc_dir)
     # a report page whose tables are pictures gets them from the archive, never the network

@@ -8,9 +8,6 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nianbao.archive import load_payload
-from nianbao.archive.reader import full_index
-
 from .common import add_data_options
 
 
@@ -56,6 +53,9 @@ def capture_time(text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nianbao.archive import load_payload
+    from nianbao.archive.reader import full_index
+
     try:
         at = capture_time(args.at) if args.at else None
     except ValueError as exc:

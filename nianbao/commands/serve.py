@@ -15,8 +15,6 @@ import socket
 import sys
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from .. import queries
 from .common import add_data_options, db_url, read_url
 
@@ -65,6 +63,8 @@ def claim_port(host: str, port: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
     from .. import browse, datasette_metadata
 
     url = db_url(args, create=False)

@@ -13,11 +13,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import exc
-
-from nianbao.store import readonly
-from nianbao.store.readonly import QueryTimeout, is_write_refusal
-
 from .. import queries
 from .common import add_data_options, read_url
 
@@ -38,6 +33,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 def execute(url: str, statement: str, timeout: float = DEFAULT_TIMEOUT
             ) -> Iterator[tuple[list[str], Iterator[dict]]]:
     """(columns, rows) of a statement, its rows streamed while the block runs."""
+    from nianbao.store import readonly
+
     with readonly.execute(url, statement, timeout) as (columns, rows):
         # Values are stored as floating point; a count prints as 3, not 3.0.
         yield columns, ({c: queries.number(v) for c, v in zip(columns, row, strict=True)}
@@ -45,6 +42,10 @@ def execute(url: str, statement: str, timeout: float = DEFAULT_TIMEOUT
 
 
 def run(args: argparse.Namespace) -> int:
+    from sqlalchemy import exc
+
+    from nianbao.store.readonly import QueryTimeout, is_write_refusal
+
     url = read_url(args)  # reads only: never made, never migrated (exit 2 if it needs to be)
     try:
         with execute(url, args.statement, args.timeout) as (columns, rows):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..config import ConfigError
+from ..errors import ConfigError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
