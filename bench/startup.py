@@ -4,7 +4,9 @@
 
 1. `nianbao --help` and `nianbao --version` (the lazy command table) against
    `python -c pass` (the interpreter alone) and against importing every command module
-   (what each start cost before the table), best and median of --runs processes each.
+   (what each start cost before the table), best and median of --runs processes each;
+   then `nianbao CMD --help` for every command (its module and options loaded: the start
+   of any command before it works), against the 0.3 s target.
 2. With --data-dir (a crawled data directory, e.g. after `nianbao demo`): `nianbao serve
    --port 0` on a copy, then each page a journalist opens, best of --runs requests; the
    collected database's `report_wide` view page (what serve showed before the browse
@@ -32,6 +34,7 @@ PAGES = ("/", "/browse", "/browse/reports", "/browse/reports?_facet=province",
          "/browse/outcome_shares?region=&agency=", "/browse/correction_rates?region=&agency=",
          "/browse/applications_per_year?region=&agency=")
 BASELINE = "/nianbao/report_wide"
+TARGET = 0.3  # seconds: any command's start-up
 
 
 def process_times(argv: list[str], runs: int) -> list[float]:
@@ -60,6 +63,15 @@ def startup(runs: int) -> None:
     for argv in (["--help"], ["--version"]):
         times = process_times([python, "-m", "nianbao.cli", *argv], runs)
         print(line("nianbao " + " ".join(argv), times, min(everything)))
+    # each command up to the point it would start working: its module and its options
+    from nianbao.commands import COMMANDS
+
+    each = {name: process_times([python, "-m", "nianbao.cli", name, "--help"], runs)
+            for name in COMMANDS}
+    for name, times in sorted(each.items(), key=lambda kv: -statistics.median(kv[1])):
+        print(line(f"nianbao {name} --help", times, min(everything)))
+    slow = [name for name, times in each.items() if statistics.median(times) > TARGET]
+    print(f"commands over {TARGET * 1000:.0f} ms (median): {', '.join(slow) or 'none'}")
 
 
 def scale(db: Path, times: int) -> int:

@@ -9,9 +9,10 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from nianbao.archive import ArchiveIndex, load_payload
-from nianbao.archive.reader import warc_files
+if TYPE_CHECKING:
+    from nianbao.archive import ArchiveIndex
 
 from .common import add_data_options
 
@@ -44,6 +45,8 @@ def pages(index: ArchiveIndex, warc_dir: Path | None = None) -> Iterator[dict]:
 
 
 def _title_and_text(warc_dir: Path, entry, index: ArchiveIndex) -> dict:
+    from nianbao.archive import load_payload
+
     from ..page_text import page_text
 
     try:
@@ -61,6 +64,9 @@ def _title_and_text(warc_dir: Path, entry, index: ArchiveIndex) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from wacz.main import main as wacz_main
+
+    from nianbao.archive import ArchiveIndex
+    from nianbao.archive.reader import warc_files
 
     warc_dir = Path(args.data_dir) / "warc"
     files = [p for p in warc_files(warc_dir, include_open=False)]

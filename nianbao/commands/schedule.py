@@ -10,10 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
-from ..config import ConfigError, load_config
+from ..errors import ConfigError
 from .common import add_data_options, db_url
 
 
@@ -59,6 +56,8 @@ def config_jobs(config: Path, data_dir: Path, db: str | None = None) -> list:
     or the default yearly window) and the `nianbao crawl` command that crawls it alone."""
     from nianbao.scheduler.jobs import DEFAULT_SCHEDULE, PortalJob
 
+    from ..config import load_config
+
     config = Path(config).resolve()
     return [PortalJob(p.name, p.options.get("schedule") or DEFAULT_SCHEDULE,
                       tuple(_crawl_argv(config, p.name, Path(data_dir), db)))
@@ -78,6 +77,8 @@ def _state_dir(args: argparse.Namespace) -> Path:
 
 
 def run_service(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from nianbao.scheduler.jobs import make_scheduler, stop_crawls, sync_jobs
 
     url = db_url(args)
@@ -112,6 +113,8 @@ def run_service(args: argparse.Namespace) -> int:
 
 
 def run_now(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from nianbao.scheduler.changes import list_changes
     from nianbao.scheduler.jobs import crawl_job, stop_crawls
     from nianbao.store import Store
@@ -141,6 +144,9 @@ def run_now(args: argparse.Namespace) -> int:
 
 
 def list_jobs(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     from nianbao.scheduler.changes import crawl_history
     from nianbao.scheduler.jobs import job_schedule, make_scheduler, sync_jobs
     from nianbao.store import Store
@@ -191,6 +197,9 @@ def list_jobs(args: argparse.Namespace) -> int:
 
 
 def show_history(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     from nianbao.scheduler.changes import crawl_history
     from nianbao.store import Store
 
