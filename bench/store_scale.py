@@ -87,16 +87,16 @@ def ingest(url: str, n: int, batch: int) -> dict:
 # -- the questions, each in a fresh interpreter (bench/scale.py --store-child) -----------
 
 def questions() -> dict[str, object]:
-    from nianbao import queries
+    from nianbao.store.questions import Query
 
     return {
-        "province aggregate, 2023": queries.Query(
+        "province aggregate, 2023": Query(
             keys=["applications.received.total"], year="2023", group_by=["province"]),
-        "applications.*.total by year": queries.Query(
+        "applications.*.total by year": Query(
             keys=["applications.*.total"], group_by=["year"]),
-        "one agency's history": queries.Query(keys=["applications.*.total"],
+        "one agency's history": Query(keys=["applications.*.total"],
                                               agency=f"县123{AGENCIES[1]}"),
-        "one division's reports": queries.Query(keys=["applications.total.total"],
+        "one division's reports": Query(keys=["applications.total.total"],
                                                 region="120101"),
         "failed-checks list": None,
     }
@@ -105,9 +105,8 @@ def questions() -> dict[str, object]:
 def ask(url: str, name: str) -> dict:
     """The question's first answer in this fresh process (cold: no connection, no cache of
     its own; the OS file cache may hold the database) and the best of three after (warm)."""
+    from nianbao.store.questions import stream
     from sqlalchemy import text
-
-    from nianbao import queries
 
     query = questions()[name]
     times, count = [], 0
@@ -119,7 +118,7 @@ def ask(url: str, name: str) -> dict:
                     "SELECT report_id, agency, year, checks_failed FROM report_current "
                     "WHERE checks_failed > 0")))
             else:
-                _, rows = queries.stream(connection, query)
+                _, rows = stream(connection, query)
                 count = sum(1 for _ in rows)
             times.append(time.perf_counter() - begin)
     return {"cold": times[0], "warm": min(times[1:]), "rows": count}

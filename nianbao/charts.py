@@ -7,7 +7,6 @@ and we use the first of the known CJK families matplotlib can find.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -18,10 +17,10 @@ logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 from matplotlib import font_manager  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
-from sqlalchemy import Connection, text  # noqa: E402
+from sqlalchemy import Connection  # noqa: E402
 
-from .queries import Query, where_clause  # noqa: E402
-from .rates import APPEAL_GROUPS, OUTCOMES, yearly_sql  # noqa: E402
+from nianbao.store.questions import Query  # noqa: E402
+from nianbao.store.rates import APPEAL_GROUPS, OUTCOMES, YearRow, yearly  # noqa: E402
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
                 "WenQuanYi Micro Hei", "Droid Sans Fallback", "AR PL UMing CN")
@@ -33,33 +32,6 @@ def cjk_font() -> str | None:
     """The first CJK font family installed, or None (Chinese text would show as boxes)."""
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((family for family in CJK_FAMILIES if family in installed), None)
-
-
-@dataclass
-class YearRow:
-    year: int
-    reports: int
-    received: float | None
-    processed: float | None
-    shares: dict[str, float | None]  # outcome -> pooled share (nianbao.rates), None: no total
-    appeals: dict[str, tuple[float, float]]  # group -> (corrected, decided)
-    rates: dict[str, float | None]  # group -> pooled correction rate
-
-
-def yearly(connection: Connection, query: Query, table: str = "report_rates") -> list[YearRow]:
-    """Per year, over the reports the filters select: the SQL of nianbao.rates, the same
-    the canned queries of `nianbao serve` run, so chart and table cannot disagree."""
-    where, params = where_clause(query)
-    rows = []
-    for row in connection.execute(text(yearly_sql(table, where)), params):
-        m = row._mapping
-        rows.append(YearRow(
-            year=m["year"], reports=m["reports"], received=m["received"],
-            processed=m["processed"], shares={o: m[f"{o}_share"] for o, _ in OUTCOMES},
-            appeals={g: (m[f"{g}_corrected"] or 0, m[f"{g}_decided"] or 0)
-                     for g, _ in APPEAL_GROUPS},
-            rates={g: m[f"{g}_rate"] for g, _ in APPEAL_GROUPS}))
-    return rows
 
 
 def _figure(title: str):

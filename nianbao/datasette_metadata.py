@@ -5,7 +5,7 @@ Two databases are served. ``browse`` (nianbao/browse.py) comes first: reports, r
 agencies, the questions (canned queries, their SQL behind a toggle) and a full-text search.
 The collected database follows with its internal tables hidden, for SQL over every parse.
 Column descriptions of the canonical keys come from the codebook (nianbao/codebook.py);
-the pooled rates from nianbao/rates.py, the SQL the charts run too.
+the pooled rates from store/rates.py, the SQL the charts run too.
 
 Canned queries run on SQLite only (Datasette), so they may use SQLite functions (ROUND,
 GROUP_CONCAT) and the functions of serve_plugins/nianbao_search.py.
@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import codebook, rates
+from nianbao.store import rates
+
+from . import codebook
 
 BROWSE = "browse"  # the name Datasette gives DATA_DIR/serve/browse.sqlite
 

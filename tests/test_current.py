@@ -8,10 +8,10 @@ import fnmatch
 
 import pytest
 from nianbao.parsers.schema import load_schema
-from nianbao.store import Store
+from nianbao.store import Store, questions
 from sqlalchemy import text
 
-from nianbao import parsers, queries
+from nianbao import parsers
 
 from .conftest import seed_cases
 from .test_query import copy_db
@@ -84,13 +84,13 @@ def test_current_values_follow_every_kind_of_write(store):
         "SELECT COUNT(*) FROM report_current WHERE url = :u AND year = 2021"), {"u": url}) == 0
 
 
-def _old_run(connection, query: queries.Query) -> tuple[list[str], list[dict]]:
+def _old_run(connection, query: questions.Query) -> tuple[list[str], list[dict]]:
     """What `nianbao query` computed before report_current: latest_report joined to
     report_value, rows shaped and sorted in Python (the code it replaced, kept here as the
     reference the new one must agree with)."""
     keys = [k for p in query.keys for k in KEYS if fnmatch.fnmatchcase(k, p)]
     keys = list(dict.fromkeys(keys))
-    where, params = queries.where_clause(query)
+    where, params = questions.where_clause(query)
     params.update({f"k{i}": k for i, k in enumerate(keys)})
     join = ("LEFT JOIN report_value v ON v.report_id = r.report_id AND v.key IN ("
             + ", ".join(f":k{i}" for i in range(len(keys))) + ")")
@@ -99,7 +99,7 @@ def _old_run(connection, query: queries.Query) -> tuple[list[str], list[dict]]:
         return (value is None, value if value is not None else 0)
 
     if not query.group_by:
-        columns = list(queries.REPORT_COLUMNS)
+        columns = list(questions.REPORT_COLUMNS)
         rows: dict = {}
         for row in connection.execute(text(
                 f"SELECT r.report_id, {', '.join('r.' + c for c in columns)}, v.key, v.value "
@@ -107,7 +107,7 @@ def _old_run(connection, query: queries.Query) -> tuple[list[str], list[dict]]:
             out = rows.setdefault(row.report_id, {**{c: getattr(row, c) for c in columns},
                                                   **dict.fromkeys(keys)})
             if row.key is not None:
-                out[row.key] = queries.number(row.value)
+                out[row.key] = questions.number(row.value)
         return columns + keys, sorted(rows.values(), key=lambda r: tuple(
             order(r[c]) for c in ("year", "province", "city", "district", "agency")))
     groups = list(query.group_by)
@@ -122,22 +122,22 @@ def _old_run(connection, query: queries.Query) -> tuple[list[str], list[dict]]:
         out = grouped.setdefault(ident, {**dict(zip(groups, ident, strict=True)),
                                          **dict.fromkeys(keys)})
         if row.key is not None:
-            out[row.key] = queries.number(row.value)
+            out[row.key] = questions.number(row.value)
     return groups + keys, [grouped[g] for g in sorted(
         grouped, key=lambda g: tuple(order(x) for x in g))]
 
 
 QUERIES = [
-    queries.Query(keys=["applications.*.total"]),
-    queries.Query(keys=["applications.received.total", "active.*"], year="2020-2024"),
-    queries.Query(keys=["applications.total.total"], region="12"),
-    queries.Query(keys=["applications.total.total"], region="1201"),
-    queries.Query(keys=["applications.total.total"], region="天津"),
-    queries.Query(keys=["appeals.*"], agency="人社局"),
-    queries.Query(keys=["applications.*.total"], group_by=["province"]),
-    queries.Query(keys=["applications.*.total"], group_by=["year"], agg="avg"),
-    queries.Query(keys=["applications.received.total"], group_by=["agency_type", "year"]),
-    queries.Query(keys=["applications.total.total"], group_by=["division_code"],
+    questions.Query(keys=["applications.*.total"]),
+    questions.Query(keys=["applications.received.total", "active.*"], year="2020-2024"),
+    questions.Query(keys=["applications.total.total"], region="12"),
+    questions.Query(keys=["applications.total.total"], region="1201"),
+    questions.Query(keys=["applications.total.total"], region="天津"),
+    questions.Query(keys=["appeals.*"], agency="人社局"),
+    questions.Query(keys=["applications.*.total"], group_by=["province"]),
+    questions.Query(keys=["applications.*.total"], group_by=["year"], agg="avg"),
+    questions.Query(keys=["applications.received.total"], group_by=["agency_type", "year"]),
+    questions.Query(keys=["applications.total.total"], group_by=["division_code"],
                   report_format="2021"),
 ]
 
@@ -147,14 +147,14 @@ def test_query_on_the_current_table_answers_what_the_views_answered(store):
     with store.engine.connect() as connection:
         answered = 0
         for query in QUERIES:
-            new = queries.run(connection, query)
+            new = questions.run(connection, query)
             assert new == _old_run(connection, query), query
             answered += bool(new[1])
         assert answered >= len(QUERIES) - 2  # the demo answers (nearly) every one
         # count: the reports in a group that print the cell; where the views had no cell
         # row at all in a group the old answer was empty, report_current says 0
-        query = queries.Query(keys=["applications.*.total"], group_by=["year"], agg="count")
-        columns, new = queries.run(connection, query)
+        query = questions.Query(keys=["applications.*.total"], group_by=["year"], agg="count")
+        columns, new = questions.run(connection, query)
         _, old = _old_run(connection, query)
         assert [{k: (v if v is not None else 0) for k, v in r.items()} for r in old] == [
             {k: (v if v is not None or k in query.group_by else 0) for k, v in r.items()}

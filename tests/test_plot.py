@@ -37,16 +37,16 @@ def test_plot_writes_three_charts_that_are_not_blank(data_dir, tmp_path):
 
 
 def test_charts_render_chinese_with_a_cjk_font(data_dir, tmp_path):
-    from nianbao.store import Store
+    from nianbao.store import Store, questions
 
-    from nianbao import charts, queries
+    from nianbao import charts
 
     assert charts.cjk_font() is not None, "the set-up installs fonts-wqy-zenhei"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with Store(f"sqlite:///{data_dir / 'nianbao.sqlite'}") as store, \
                 store.engine.connect() as connection:
-            paths = charts.draw(connection, queries.Query(keys=[], region="天津"), tmp_path)
+            paths = charts.draw(connection, questions.Query(keys=[], region="天津"), tmp_path)
     missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
     assert missing == []
     assert all(p.exists() for p in paths)

@@ -8,10 +8,10 @@ import json
 from collections import defaultdict
 
 import pytest
-from nianbao.store import Store
+from nianbao.store import Store, questions
 from sqlalchemy import text
 
-from nianbao import parsers, queries
+from nianbao import parsers
 from nianbao.cli import main
 
 from .conftest import seed_cases
@@ -51,7 +51,7 @@ def test_query_group_by_on_postgresql(pg_url):
     for case in seed_cases():
         want[case.expected["province"]] += case.expected["values"]["applications.received.total"]
     with Store(pg_url) as store, store.engine.connect() as connection:
-        _, rows = queries.run(connection, queries.Query(
+        _, rows = questions.run(connection, questions.Query(
             keys=["applications.received.total"], group_by=["province"]))
     assert {r["province"]: r["applications.received.total"] for r in rows} == dict(want)
 

@@ -210,9 +210,7 @@ def test_front_page_charts_load(server, browser):
 
 
 def test_charts_and_canned_queries_share_one_definition_of_each_rate(server):
-    from nianbao.store import Store
-
-    from nianbao import charts, queries
+    from nianbao.store import Store, questions, rates
 
     base, data_dir = server
     shares = {r["year"]: r for r in get_json(
@@ -221,12 +219,12 @@ def test_charts_and_canned_queries_share_one_definition_of_each_rate(server):
         f"{base}/browse/correction_rates.json?_shape=array&region=&agency=")}
     with Store(f"sqlite:///{data_dir / 'nianbao.sqlite'}") as store, \
             store.engine.connect() as connection:
-        drawn = charts.yearly(connection, queries.Query(keys=[]))
+        drawn = rates.yearly(connection, questions.Query(keys=[]))
     assert {r.year for r in drawn} == set(shares) == set(corrections)
     for row in drawn:
-        for outcome, _ in charts.OUTCOMES:
+        for outcome, _ in rates.OUTCOMES:
             assert row.shares[outcome] == shares[row.year][f"{outcome}_share"]
-        for group, _ in charts.APPEAL_GROUPS:
+        for group, _ in rates.APPEAL_GROUPS:
             assert row.rates[group] == corrections[row.year][f"{group}_rate"]
     # The 2021 demo report prints 三(七)总计 0: no share in the table, none in the chart
     # (the chart once said 67% granted, from the outcome rows' own sum).

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import queries
+from nianbao.store import questions
+
 from .common import add_data_options, open_for_reading
 
 # The charts of nianbao.charts (not imported here: matplotlib is slow to load).
@@ -30,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from .. import charts
 
-    query = queries.Query(keys=[], year=args.year, region=args.region, agency=args.agency)
+    query = questions.Query(keys=[], year=args.year, region=args.region, agency=args.agency)
     out_dir = args.out or (args.data_dir / "charts")
     if charts.cjk_font() is None:
         print("nianbao: warning: no CJK font found; Chinese labels will not render "
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with open_for_reading(args) as store, store.engine.connect() as connection:
             paths = charts.draw(connection, query, out_dir, tuple(args.chart or CHARTS))
-    except queries.QueryError as exc:
+    except questions.QueryError as exc:
         print(f"nianbao: error: {exc}", file=sys.stderr)
         return 2
     for path in paths:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import queries
+from nianbao.store import questions
+
+from .. import codebook, output
 from .common import add_data_options, open_for_reading
 
 
@@ -26,9 +28,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--report-format", choices=("2019", "2021", "mixed"),
                         help="only reports in this official table format")
     parser.add_argument("--group-by", action="append", default=[], metavar="FIELD",
-                        choices=queries.GROUP_FIELDS,
-                        help=f"one of {', '.join(queries.GROUP_FIELDS)} (repeatable)")
-    parser.add_argument("--agg", choices=queries.AGGREGATES, default="sum",
+                        choices=questions.GROUP_FIELDS,
+                        help=f"one of {', '.join(questions.GROUP_FIELDS)} (repeatable)")
+    parser.add_argument("--agg", choices=questions.AGGREGATES, default="sum",
                         help="aggregate for --group-by (default sum; count counts reports "
                              "that print the cell)")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -36,18 +38,21 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    query = queries.Query(keys=args.key, year=args.year, region=args.region,
-                          agency=args.agency, report_format=args.report_format,
-                          group_by=args.group_by, agg=args.agg)
+    query = questions.Query(keys=args.key, year=args.year, region=args.region,
+                            agency=args.agency, report_format=args.report_format,
+                            group_by=args.group_by, agg=args.agg)
     title = "{count} " + ("groups" if args.group_by else "reports")
     if args.group_by:
         title += f" ({args.agg})"
     try:
         with open_for_reading(args) as store, store.engine.connect() as connection:
             # rows streamed from the database to stdout (csv, json)
-            columns, rows = queries.stream(connection, query)
-            queries.write(args.format, columns, rows, title)
-    except queries.QueryError as exc:
+            columns, rows = questions.stream(connection, query)
+            output.write(args.format, columns, rows, title)
+    except questions.UnknownKey as exc:
+        print(f"nianbao: error: {codebook.unknown_key_message(exc.pattern)}", file=sys.stderr)
+        return 2
+    except questions.QueryError as exc:
         print(f"nianbao: error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -15,7 +15,8 @@ import socket
 import sys
 from pathlib import Path
 
-from .. import queries
+from nianbao.store import questions
+
 from .common import add_data_options, db_url, read_url
 
 
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
             engine = create_engine(f"sqlite:///{browse_path}")
             try:
                 with engine.connect() as connection:
-                    paths = charts.draw(connection, queries.Query(keys=[]), charts_dir,
+                    paths = charts.draw(connection, questions.Query(keys=[]), charts_dir,
                                         table="reports")
             finally:
                 engine.dispose()

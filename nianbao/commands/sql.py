@@ -13,7 +13,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .. import queries
+from nianbao.store.questions import number
+
+from .. import output
 from .common import add_data_options, read_url
 
 DEFAULT_TIMEOUT = 30.0
@@ -37,7 +39,7 @@ def execute(url: str, statement: str, timeout: float = DEFAULT_TIMEOUT
 
     with readonly.execute(url, statement, timeout) as (columns, rows):
         # Values are stored as floating point; a count prints as 3, not 3.0.
-        yield columns, ({c: queries.number(v) for c, v in zip(columns, row, strict=True)}
+        yield columns, ({c: number(v) for c, v in zip(columns, row, strict=True)}
                         for row in rows)
 
 
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     url = read_url(args)  # reads only: never made, never migrated (exit 2 if it needs to be)
     try:
         with execute(url, args.statement, args.timeout) as (columns, rows):
-            queries.write(args.format, columns, rows, "{count} rows")
+            output.write(args.format, columns, rows, "{count} rows")
     except QueryTimeout as error:
         print(f"nianbao: error: {error} (--timeout)", file=sys.stderr)
         return 1

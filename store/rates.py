@@ -14,8 +14,16 @@ rates are 纠正 / (总计 − 尚未审结).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .questions import Query, where_clause
+
 # the rows the views define the rates over: one list, in store/views.py
-from nianbao.store.views import APPEAL_GROUPS, OUTCOMES
+from .views import APPEAL_GROUPS, OUTCOMES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 def _only_with(rate: str, column: str, alias: str) -> str:
@@ -57,3 +65,32 @@ def yearly_sql(table: str, where: str = "", alias: str = "r") -> str:
     where = f"{where} AND {condition}" if where else f" WHERE {condition}"
     return (f"SELECT {', '.join(columns)} FROM {table} {alias}{where} "
             f"GROUP BY {a}year ORDER BY {a}year")
+
+
+@dataclass
+class YearRow:
+    year: int
+    reports: int
+    received: float | None
+    processed: float | None
+    shares: dict[str, float | None]  # outcome -> pooled share, None: no total
+    appeals: dict[str, tuple[float, float]]  # group -> (corrected, decided)
+    rates: dict[str, float | None]  # group -> pooled correction rate
+
+
+def yearly(connection: Connection, query: Query, table: str = "report_rates") -> list[YearRow]:
+    """Per year, over the reports the filters select: ``yearly_sql``, the SQL the canned
+    queries of `nianbao serve` run too, so chart and table cannot disagree."""
+    from sqlalchemy import text
+
+    where, params = where_clause(query)
+    rows = []
+    for row in connection.execute(text(yearly_sql(table, where)), params):
+        m = row._mapping
+        rows.append(YearRow(
+            year=m["year"], reports=m["reports"], received=m["received"],
+            processed=m["processed"], shares={o: m[f"{o}_share"] for o, _ in OUTCOMES},
+            appeals={g: (m[f"{g}_corrected"] or 0, m[f"{g}_decided"] or 0)
+                     for g, _ in APPEAL_GROUPS},
+            rates={g: m[f"{g}_rate"] for g, _ in APPEAL_GROUPS}))
+    return rows

@@ -1,19 +1,17 @@
 """Questions asked of the collected database: filters, key patterns, group-by, aggregates.
 
-Works on ``report_current`` (store/current.py: one typed row per report, at the copy and
-version ``latest_report`` picks, a column per key), in SQL that SQLite and PostgreSQL both
-run; filters use its indexes, aggregation and sorting happen in the database, and rows are
+The SQL of ``nianbao query``, ``nianbao plot`` and serve's charts. Works on
+``report_current`` (store/current.py: one typed row per report, at the copy and version
+``latest_report`` picks, a column per key), in SQL that SQLite and PostgreSQL both run;
+filters use its indexes, aggregation and sorting happen in the database, and rows are
 streamed, so a national database is not read into memory.
 """
 
 from __future__ import annotations
 
-import csv
 import fnmatch
-import io
-import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,6 +25,14 @@ REPORT_COLUMNS = ("agency", "year", "province", "city", "district", "division_co
 
 class QueryError(ValueError):
     """Bad usage: an unknown key, a malformed year range (exit status 2)."""
+
+
+class UnknownKey(QueryError):
+    """A key or pattern that matches no canonical key (the caller may suggest some)."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__(f"no canonical key matches {pattern!r}")
+        self.pattern = pattern
 
 
 @dataclass
@@ -50,9 +56,7 @@ def expand_keys(patterns: Sequence[str]) -> list[str]:
     for pattern in patterns:
         matched = [k for k in known if fnmatch.fnmatchcase(k, pattern)]
         if not matched:
-            from .codebook import unknown_key_message
-
-            raise QueryError(unknown_key_message(pattern))
+            raise UnknownKey(pattern)
         out.extend(k for k in matched if k not in out)
     return out
 
@@ -105,6 +109,7 @@ def where_clause(query: Query) -> tuple[str, dict]:
 
 
 def number(value):
+    """A count stored as floating point comes back as the integer it is (3, not 3.0)."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -121,7 +126,7 @@ def stream(connection: Connection, query: Query) -> tuple[list[str], Iterator[di
     (sorted by the database: None last, text by code point), never held all at once."""
     from sqlalchemy import text
 
-    from nianbao.store.views import q
+    from .views import q
 
     keys = expand_keys(query.keys)
     for name in query.group_by:
@@ -169,71 +174,3 @@ def stream(connection: Connection, query: Query) -> tuple[list[str], Iterator[di
                 yield out
 
     return out_columns, rows()
-
-
-def csv_lines(columns: Sequence[str], rows: Iterable[dict]) -> Iterator[str]:
-    """CSV text, a line at a time, as the rows come."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    yield out.getvalue()
-    for row in rows:
-        out.seek(0)
-        out.truncate()
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-        yield out.getvalue()
-
-
-def json_lines(columns: Sequence[str], rows: Iterable[dict]) -> Iterator[str]:
-    """The JSON array ``json.dumps(rows, indent=1)`` writes, a row at a time."""
-    first = True
-    for row in rows:
-        item = json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False, indent=1)
-        yield ("[\n" if first else ",\n") + "\n".join(" " + line for line in item.split("\n"))
-        first = False
-    yield "[]\n" if first else "\n]\n"
-
-
-def format_csv(columns: Sequence[str], rows: Iterable[dict]) -> str:
-    return "".join(csv_lines(columns, rows))
-
-
-def format_json(columns: Sequence[str], rows: Iterable[dict]) -> str:
-    return "".join(json_lines(columns, rows))
-
-
-def print_table(columns: Sequence[str], rows: Sequence[dict], title: str | None = None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in columns:
-        numeric = any(isinstance(r.get(column), int | float) and not isinstance(
-            r.get(column), bool) for r in rows)
-        # fold, never "…": a truncated agency name or key hides which one it is.
-        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
-    for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in columns])
-    Console().print(table)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def write(fmt: str, columns: Sequence[str], rows: Iterable[dict],
-          title: str | None = None) -> None:
-    """Rows to stdout: CSV and JSON as they come (nothing held), a table once all are in
-    (it sizes its columns to them; ``title`` may then use ``{count}``)."""
-    import sys
-
-    if fmt in ("csv", "json"):
-        for chunk in (csv_lines if fmt == "csv" else json_lines)(columns, rows):
-            sys.stdout.write(chunk)
-        return
-    rows = list(rows)
-    print_table(columns, rows, title.format(count=len(rows)) if title else title)
