@@ -1,16 +1,9 @@
-"""Shared parts of the fault tests (issue 16): a portal of report pages on loopback, a
-throwaway PostgreSQL cluster that can be stopped and started mid-crawl, and the check that
-nothing fetched was lost."""
+"""Shared parts of the fault tests (issue 16): a portal of report pages on loopback and the
+check that nothing fetched was lost (the PostgreSQL cluster a test stops and starts
+mid-crawl is tests/services.py's PostgresCluster)."""
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -111,67 +104,3 @@ def assert_nothing_lost(data_dir: Path, db_url: str, report_urls: list[str]) -> 
     assert not twice, f"reports stored twice: {twice}"
     stored = {url for url, _ in reports}
     assert stored == set(report_urls), (set(report_urls) - stored, stored - set(report_urls))
-
-
-# -- a throwaway PostgreSQL cluster ------------------------------------------------------
-
-INITDB = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-
-
-def _as_owner(command: list[str]) -> list[str]:
-    # PostgreSQL refuses to run as root; CI runs the suite as root.
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *command]
-    return command
-
-
-class Postgres:
-    """A cluster on 127.0.0.1 that a test can stop (fast shutdown: clients are cut off, as
-    in a restart) and start again on the same port."""
-
-    def __init__(self) -> None:
-        self.bindir = os.path.dirname(INITDB[-1])
-        self.workdir = tempfile.mkdtemp(prefix="nianbao-pg-")
-        if os.geteuid() == 0:
-            shutil.chown(self.workdir, "postgres")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.data = os.path.join(self.workdir, "data")
-        subprocess.run(_as_owner([f"{self.bindir}/initdb", "-D", self.data, "-A", "trust",
-                                  "-U", "nianbao", "--no-sync"]),
-                       check=True, capture_output=True)
-        self.url = f"postgresql+psycopg://nianbao@127.0.0.1:{self.port}/postgres"
-        self.server: subprocess.Popen | None = None
-        self.start()
-
-    def start(self) -> None:
-        self.server = subprocess.Popen(_as_owner([
-            f"{self.bindir}/postgres", "-D", self.data, "-h", "127.0.0.1", "-p",
-            str(self.port), "-k", self.workdir, "-c", "fsync=off"]),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        engine = create_engine(self.url)
-        try:
-            while True:
-                try:
-                    with engine.connect():
-                        return
-                except Exception:
-                    if self.server.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("PostgreSQL did not start") from None
-                    time.sleep(0.1)
-        finally:
-            engine.dispose()
-
-    def stop(self) -> None:
-        if self.server is not None and self.server.poll() is None:
-            # SIGINT to the postmaster itself (not to runuser): the fast shutdown
-            pid = int(Path(self.data, "postmaster.pid").read_text().split()[0])
-            os.kill(pid, signal.SIGINT)
-            self.server.wait(timeout=30)
-        self.server = None
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -66,44 +67,68 @@ def _as_cluster_owner(command: list[str]) -> list[str]:
     return command
 
 
+class PostgresCluster:
+    """A throwaway cluster (trust auth, no fsync) on a free loopback port, at ``url`` (its
+    ``postgres`` database). A test may stop it (fast shutdown: clients are cut off, as in
+    a restart) and start it again on the same port."""
+
+    def __init__(self) -> None:
+        if not PG_BIN:
+            pytest.skip("PostgreSQL server binaries not installed (tools/system-deps.sh)")
+        pytest.importorskip("psycopg")
+        self.bindir = os.path.dirname(PG_BIN[-1])
+        self.workdir = tempfile.mkdtemp(prefix="nianbao-pg-")
+        if os.geteuid() == 0:
+            shutil.chown(self.workdir, "postgres")
+        self.port = free_port()
+        self.data = os.path.join(self.workdir, "data")
+        subprocess.run(_as_cluster_owner([f"{self.bindir}/initdb", "-D", self.data, "-A",
+                                          "trust", "-U", "nianbao", "--no-sync"]),
+                       check=True, capture_output=True)
+        self.url = f"postgresql+psycopg://nianbao@127.0.0.1:{self.port}/postgres"
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        from sqlalchemy import create_engine
+
+        self.process = subprocess.Popen(_as_cluster_owner([
+            f"{self.bindir}/postgres", "-D", self.data, "-h", "127.0.0.1", "-p",
+            str(self.port), "-k", self.workdir, "-c", "fsync=off"]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def connect() -> None:
+            engine = create_engine(self.url)
+            try:
+                with engine.connect():
+                    pass
+            finally:
+                engine.dispose()
+
+        _wait(connect, self.process, "PostgreSQL")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            # SIGINT to the postmaster itself (not to runuser): the fast shutdown
+            with open(os.path.join(self.data, "postmaster.pid")) as pid_file:
+                os.kill(int(pid_file.read().split()[0]), signal.SIGINT)
+            self.process.wait(timeout=30)
+        self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
 @contextmanager
 def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster (trust auth, no fsync) on a free port; yields the
-    SQLAlchemy URL of its ``postgres`` database."""
-    if not PG_BIN:
-        pytest.skip("PostgreSQL server binaries not installed (tools/system-deps.sh)")
-    pytest.importorskip("psycopg")
-    from sqlalchemy import create_engine
-
-    bindir = os.path.dirname(PG_BIN[-1])
-    workdir = tempfile.mkdtemp(prefix="nianbao-pg-")
-    if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres")
-    port = free_port()
-    data = os.path.join(workdir, "data")
-    subprocess.run(_as_cluster_owner([f"{bindir}/initdb", "-D", data, "-A", "trust", "-U",
-                                      "nianbao", "--no-sync"]),
-                   check=True, capture_output=True)
-    process = subprocess.Popen(_as_cluster_owner([
-        f"{bindir}/postgres", "-D", data, "-h", "127.0.0.1", "-p", str(port), "-k", workdir,
-        "-c", "fsync=off"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"postgresql+psycopg://nianbao@127.0.0.1:{port}/postgres"
-
-    def connect() -> None:
-        engine = create_engine(url)
-        try:
-            with engine.connect():
-                pass
-        finally:
-            engine.dispose()
-
-    _wait(connect, process, "PostgreSQL")
+    """A PostgresCluster for the block; yields the SQLAlchemy URL of its ``postgres``
+    database."""
+    cluster = PostgresCluster()
     try:
-        yield url
+        yield cluster.url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        shutil.rmtree(workdir, ignore_errors=True)
+        cluster.close()
 
 
 def new_database(server_url: str, name: str) -> str:

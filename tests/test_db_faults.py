@@ -18,7 +18,8 @@ import pytest
 from nianbao.cli import main
 
 from .conftest import write_portal_config
-from .faults import INITDB, Portal, Postgres, assert_nothing_lost
+from .faults import Portal, assert_nothing_lost
+from .services import PostgresCluster
 
 PAGES = 24
 
@@ -36,10 +37,7 @@ def crawl(config, data_dir, db: str | None = None, **env: str) -> subprocess.Com
 
 @pytest.fixture()
 def postgres():
-    if not INITDB:
-        pytest.skip("PostgreSQL server binaries not installed (tools/system-deps.sh)")
-    pytest.importorskip("psycopg")
-    cluster = Postgres()
+    cluster = PostgresCluster()
     yield cluster
     cluster.close()
 
