@@ -47,8 +47,10 @@ class WarcArchiveMiddleware:
         for recovered in recover_open_files(directory):
             crawler.stats.inc_value("archive/recovered_files")
             crawler.stats.inc_value("archive/recovered_records", recovered.records)
+        # this middleware's for the crawl: closed with it (its WAL files then go away)
+        index = ArchiveIndex(directory)
         writer = WarcFileWriter(
-            directory,
+            directory, index=index,
             prefix=settings.get("ARCHIVE_PREFIX", "nianbao"),
             max_file_size=settings.getint("ARCHIVE_MAX_FILE_SIZE", 1_000_000_000),
             warcinfo=settings.getdict("ARCHIVE_WARCINFO"),
@@ -165,6 +167,7 @@ class WarcArchiveMiddleware:
 
     def spider_closed(self) -> None:
         self.writer.close()
+        self.writer.index.close()
 
 
 def interrupt_crawl(crawler: Crawler, reason: str, finish_reason: str) -> None:

@@ -240,6 +240,9 @@ def test_a_recrawl_of_unchanged_portals_writes_revisits_only(recrawl):
 
 
 def test_cdxj_index_holds_every_response_revisit_and_resource_record(recrawl):
+    # the crawl closed its index: SQLite's write-ahead log and shared memory are gone
+    assert (recrawl.warc_dir / "index.sqlite").is_file()
+    assert not list(recrawl.warc_dir.glob("index.sqlite-*")), "index left open"
     files = sorted(files_of(recrawl.warc_dir))
     from nianbao.archive.index import write_cdxj
 

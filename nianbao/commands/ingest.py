@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from nianbao import parsers
+    from nianbao.archive import ArchiveIndex
     from nianbao.archive.writer import WarcFileWriter
     from nianbao.ingest import Ingest
     from nianbao.ingest.local import archive_file, files
@@ -51,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     processes = args.processes or os.cpu_count() or 1
     with open_for_writing(args) as store:
         run_id = store.start_run("ingest")
-        writer = WarcFileWriter(warc_dir, prefix="nianbao-ingest")
+        index = ArchiveIndex(warc_dir)
+        writer = WarcFileWriter(warc_dir, prefix="nianbao-ingest", index=index)
 
         def metadata(doc: Document, fields: dict) -> None:
             writer.write_metadata(doc.url, doc.record_id,
@@ -78,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
                 pool.close()
                 pool.join()
             writer.close()
+            index.close()
         total = sum(counts.values()) + unreadable
         store.finish_run(run_id, "completed", documents=total, reports=counts["report"],
                          errors=counts["error"] + unreadable)
