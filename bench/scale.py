@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scale.py [--records 1000000] [--files 1000] [--lookups 20000]
     .venv/bin/python bench/scale.py --store [--reports 500000] [--batch 256]
+        [--engine both|sqlite|postgresql]
 
 ``--store`` measures the database instead (bench/store_scale.py): ingest rate, size on
 disk, the common questions cold and warm, export time and peak memory, on SQLite and on a
@@ -202,6 +203,8 @@ def store_main(args) -> None:
         directory = Path(tmp)
         engines = {"SQLite": f"sqlite:///{directory / 'nianbao.sqlite'}",
                    "PostgreSQL": new_database(server, "bench")}
+        engines = {name: url for name, url in engines.items()
+                   if args.engine in ("both", name.lower())}
         results: dict[str, dict] = {}
         for engine, url in engines.items():
             r = results[engine] = {}
@@ -211,12 +214,12 @@ def store_main(args) -> None:
                 r[name] = store_run(name, url, directory)
             r["export"] = store_run("export", url, directory)
             print(f"{engine}: {r['ingest']['reports_per_s']:.0f} reports/s", flush=True)
-        print(f"\n{args.reports:,} synthetic reports ({results['SQLite']['ingest']['values']:,} "
-              f"cells), batches of {args.batch}")
-        print(f"{'what':34} {'SQLite':>22} {'PostgreSQL':>22}")
+        cells = next(iter(results.values()))["ingest"]["values"]
+        print(f"\n{args.reports:,} synthetic reports ({cells:,} cells), batches of {args.batch}")
+        print(f"{'what':34}" + "".join(f" {name:>22}" for name in results))
 
         def line(label: str, cell) -> None:
-            print(f"{label:34} {cell(results['SQLite']):>22} {cell(results['PostgreSQL']):>22}")
+            print(f"{label:34}" + "".join(f" {cell(r):>22}" for r in results.values()))
 
         line("ingest (reports/s)", lambda r: f"{r['ingest']['reports_per_s']:.0f}")
         line("size on disk (MB)", lambda r: f"{r['size']:.0f}")
@@ -236,6 +239,8 @@ def main() -> None:
     parser.add_argument("--store", action="store_true", help="measure the database")
     parser.add_argument("--reports", type=int, default=500_000)
     parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--engine", choices=("both", "sqlite", "postgresql"), default="both",
+                        help="with --store: the engines measured (default both)")
     parser.add_argument("--child")
     parser.add_argument("--store-child")
     parser.add_argument("--url")
