@@ -13,15 +13,14 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, bindparam, delete, text
 
-from . import models
+from . import bulk, models
 from .views import identity_sql, latest_of
 
 _COLUMNS = [c.name for c in models.report_current.columns]
 _META = [c for c in _COLUMNS if "." not in c]
 _KEYS = [c for c in _COLUMNS if "." in c]
+_ORDER = (*_META, *_KEYS)
 _CHUNK = 500
-_INSERT = "INSERT INTO report_current ({}) VALUES ({{marks}})".format(
-    ", ".join('"' + c.replace('"', '""') + '"' for c in (*_META, *_KEYS)))
 
 
 def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
@@ -74,13 +73,9 @@ def refresh(connection: Connection, *, urls: Iterable[str] = (), ids: Iterable[i
     table = models.report_current
     for chunk in _chunks(sorted(touched)):
         connection.execute(delete(table).where(table.c.identity.in_(chunk)))
-    if rows:
-        # plain tuples to the DBAPI: SQLAlchemy's handling of ~250 parameters a row cost
-        # more than the INSERT (bench/scale.py --store)
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        connection.exec_driver_sql(_INSERT.format(marks=", ".join([mark] * len(_COLUMNS))), [
-            (*(row.get(c) for c in _META),
-             *(values.get(row["report_id"], {}).get(k) for k in _KEYS)) for row in rows])
+    bulk.insert_rows(connection, "report_current", _ORDER, [
+        (*map(row.get, _META), *map(values.get(row["report_id"], {}).get, _KEYS))
+        for row in rows])
     return len(rows)
 
 
@@ -91,7 +86,8 @@ def _values(connection: Connection, report_ids: list[int],
     wanted = []
     for report_id in report_ids:
         if report_id in cells:
-            out[report_id] = {k: v for k, v, *_ in cells[report_id] if k in keys}
+            # every key, known or not: the row is read by the known keys only
+            out[report_id] = {cell[0]: cell[1] for cell in cells[report_id]}
         else:
             wanted.append(report_id)
     for chunk in _chunks(wanted):

@@ -292,3 +292,29 @@ def _current_table() -> Table:
 
 
 report_current = _current_table()
+
+
+def _totals_table() -> Table:
+    """``report_totals``: ``report_current`` summed per year × province × agency type ×
+    format (a few thousand rows at national scale): per key, the sum of its values
+    (``sum.<key>``) and how many reports have one (``n.<key>``), and the number of reports.
+    Triggers on ``report_current`` keep it (migration 0007_totals), in the writer's
+    transaction, so a question that groups and filters only by those four is answered
+    from it without reading every report (store/questions.py). Its unique index on the
+    group, NULLs spelt out, is an expression index made by the migration."""
+    from nianbao.parsers.schema import load_schema
+
+    columns = []
+    for key in load_schema().keys:
+        columns += [Column("sum." + key, Float, nullable=False, server_default="0"),
+                    Column("n." + key, Integer, nullable=False, server_default="0")]
+    return Table(
+        "report_totals", Base.metadata,
+        Column("year", Integer), Column("province", String(50)),
+        Column("agency_type", String(20)), Column("format", String(10)),
+        Column("reports", Integer, nullable=False, server_default="0"),
+        *columns,
+    )
+
+
+report_totals = _totals_table()

@@ -5,6 +5,12 @@ The SQL of ``nianbao query``, ``nianbao plot`` and serve's charts. Works on
 ``latest_report`` picks, a column per key), in SQL that SQLite and PostgreSQL both run;
 filters use its indexes, aggregation and sorting happen in the database, and rows are
 streamed, so a national database is not read into memory.
+
+A question that groups only by year, province or agency type, and filters only by year
+or format, is answered from ``report_totals`` (per-group sums the database keeps,
+store/models.py) instead: a few thousand rows whatever the number of reports. Sums of
+whole numbers come out the same either way; a sum of decimals may differ in its last
+binary digit, as two orders of adding floating-point numbers do.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ if TYPE_CHECKING:  # SQLAlchemy and the schema load when a question is asked, no
     from sqlalchemy import Connection
 
 GROUP_FIELDS = ("province", "city", "district", "division_code", "year", "agency", "agency_type")
+TOTALS_GROUPS = ("year", "province", "agency_type")  # what report_totals is grouped by
 AGGREGATES = ("sum", "avg", "count")
 REPORT_COLUMNS = ("agency", "year", "province", "city", "district", "division_code", "format")
 
@@ -115,15 +122,26 @@ def number(value):
     return value
 
 
-def run(connection: Connection, query: Query) -> tuple[list[str], list[dict]]:
+def answered_by_totals(query: Query) -> bool:
+    """Whether ``report_totals`` holds the answer: grouped by its dimensions only, and
+    filtered by nothing finer (a region or agency filter needs each report's row)."""
+    return (bool(query.group_by) and set(query.group_by) <= set(TOTALS_GROUPS)
+            and not query.region and not query.agency)
+
+
+def run(connection: Connection, query: Query, *, totals: bool = True
+        ) -> tuple[list[str], list[dict]]:
     """(columns, rows) for a query: one row per report, or one per group."""
-    columns, rows = stream(connection, query)
+    columns, rows = stream(connection, query, totals=totals)
     return columns, list(rows)
 
 
-def stream(connection: Connection, query: Query) -> tuple[list[str], Iterator[dict]]:
+def stream(connection: Connection, query: Query, *, totals: bool = True
+           ) -> tuple[list[str], Iterator[dict]]:
     """``run`` with the rows streamed from the database as it sends them, in their order
-    (sorted by the database: None last, text by code point), never held all at once."""
+    (sorted by the database: None last, text by code point), never held all at once.
+    ``totals=False`` reads every report's row even where ``report_totals`` would do (the
+    two must agree: tests, bench/scale.py)."""
     from sqlalchemy import text
 
     from .views import q
@@ -153,12 +171,22 @@ def stream(connection: Connection, query: Query) -> tuple[list[str], Iterator[di
         out_columns = columns + keys
     else:
         groups = list(dict.fromkeys(query.group_by))
-        aggregate = {"sum": "SUM", "avg": "AVG", "count": "COUNT"}[query.agg]
+        if totals and answered_by_totals(query):
+            # a group's sum is NULL when none of its reports has a value, as SUM's is;
+            # groups whose reports have all moved elsewhere stay, at zero, and are left out
+            template = {"sum": "CASE WHEN SUM(r.{n}) > 0 THEN SUM(r.{s}) END",
+                        "avg": "CASE WHEN SUM(r.{n}) > 0 THEN SUM(r.{s}) / SUM(r.{n}) END",
+                        "count": "SUM(r.{n})"}[query.agg]
+            selected = [template.format(s=q("sum." + k), n=q("n." + k)) for k in keys]
+            source, having = "report_totals", " HAVING SUM(r.reports) > 0"
+        else:
+            aggregate = {"sum": "SUM", "avg": "AVG", "count": "COUNT"}[query.agg]
+            selected = [f"{aggregate}(r.{q(k)})" for k in keys]
+            source, having = "report_current", ""
         sql = (f"SELECT {', '.join(f'r.{g}' for g in groups)}"
-               + "".join(f", {aggregate}(r.{q(k)}) AS {n}"
-                         for k, n in zip(keys, names, strict=True))
-               + f" FROM report_current r{where} GROUP BY {', '.join(f'r.{g}' for g in groups)}"
-               + " ORDER BY " + ", ".join(order(f"r.{g}") for g in groups))
+               + "".join(f", {s} AS {n}" for s, n in zip(selected, names, strict=True))
+               + f" FROM {source} r{where} GROUP BY {', '.join(f'r.{g}' for g in groups)}"
+               + having + " ORDER BY " + ", ".join(order(f"r.{g}") for g in groups))
         columns = groups
         out_columns = groups + keys
     result = connection.execution_options(stream_results=True, yield_per=500).execute(

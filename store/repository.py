@@ -7,26 +7,18 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from nianbao import parsers
 
-from . import current, models
+from . import bulk, current, models
 from .db import check_current, make_engine
 from .db import upgrade as upgrade_schema
 
 # Built once: SQLAlchemy then compiles it once and reuses it for every row.
 _INSERT_FETCH = insert(models.Fetch.__table__)
-_VALUE_COLUMNS = 'report_value (report_id, "key", value, raw, status)'
-_INSERT_VALUES = {style: f"INSERT INTO {_VALUE_COLUMNS} VALUES ({', '.join([mark] * 5)})"
-                  for style, mark in (("qmark", "?"), ("format", "%s"), ("pyformat", "%s"))}
-# SQLite: cells go in multi-row INSERTs of this many rows (5 parameters each, under
-# SQLite's 32,766), a third faster than executemany's one statement step per row
-# (bench/scale.py --store)
-_SQLITE_ROWS = 2000
-_SQLITE_MULTI = f"INSERT INTO {_VALUE_COLUMNS} VALUES " + ", ".join(
-    ["(?, ?, ?, ?, ?)"] * _SQLITE_ROWS)
+_VALUE_COLUMNS = ("report_id", "key", "value", "raw", "status")
 
 
 def values_digest(cells: Iterable[tuple[str, float | None]]) -> str:
@@ -262,14 +254,12 @@ class Store:
         table = models.Report.__table__
         with self._writing():
             connection = self.session.connection()
-            ids = [row[0] for row in connection.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+            ids = _insert_ids(connection, table, rows)
             cells = [(i, *cell) for i, v in zip(ids, versions, strict=True)
                      for cell in (v.get("cells") or [
                          (k, c.value, c.raw, c.status)
                          for k, c in v["report"].cells.items()])]
-            if cells:
-                _insert_cells(connection, cells)
+            bulk.insert_rows(connection, "report_value", _VALUE_COLUMNS, cells)
             failures = [{"report_id": i, "identity": f.identity, "key": f.key,
                          "keys": list(f.keys), "lhs": f.lhs, "rhs": f.rhs}
                         for i, v in zip(ids, versions, strict=True)
@@ -295,8 +285,7 @@ class Store:
             return []
         table = models.Fetch.__table__
         with self._writing():
-            return [row[0] for row in self.session.connection().execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+            return _insert_ids(self.session.connection(), table, rows)
 
     def add_report(self, report: parsers.Report, *, url: str | None, fetch_id: int | None,
                    portal_id: int | None, parser_version: str,
@@ -390,34 +379,21 @@ class Store:
                 "errors": count(models.Error), "checks_failed": count(models.CheckFailure)}
 
 
-def _insert_cells(connection: Connection, cells: list[tuple]) -> None:
-    """report_value rows in bulk: a national reparse writes tens of millions of cells.
-    Plain tuples straight to the DBAPI (SQLAlchemy's per-row parameter handling cost three
-    times the INSERT itself, bench/archive.py): COPY on PostgreSQL, multi-row INSERTs on
-    SQLite, executemany elsewhere."""
-    dialect = connection.dialect.name
-    if dialect == "postgresql" and connection.dialect.driver == "psycopg":
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            with cursor.copy(f"COPY {_VALUE_COLUMNS} FROM STDIN") as copy:
-                for cell in cells:
-                    copy.write_row(cell)
-        finally:
-            cursor.close()
-        return
-    if dialect == "sqlite":
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            for start in range(0, len(cells), _SQLITE_ROWS):
-                chunk = cells[start:start + _SQLITE_ROWS]
-                statement = _SQLITE_MULTI if len(chunk) == _SQLITE_ROWS else (
-                    f"INSERT INTO {_VALUE_COLUMNS} VALUES "
-                    + ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk)))
-                cursor.execute(statement, [x for cell in chunk for x in cell])
-        finally:
-            cursor.close()
-        return
-    connection.exec_driver_sql(_INSERT_VALUES[connection.dialect.paramstyle], cells)
+def _insert_ids(connection: Connection, table: Table, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` and return their new ids in the rows' order. SQLAlchemy can only
+    promise that order on SQLite by sending one INSERT per row (two per report at ingest);
+    SQLite numbers the rows of a multi-row INSERT in the order given (each a new rowid
+    above the largest, under the write lock this transaction holds), so the returned ids,
+    sorted, are in the rows' order."""
+    if connection.dialect.name == "sqlite":
+        ids = sorted(row[0] for row in connection.execute(
+            insert(table).returning(table.c.id), rows))
+    else:
+        ids = [row[0] for row in connection.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{len(rows)} rows inserted into {table.name}, {len(ids)} ids back")
+    return ids
 
 
 def report_json(row: models.Report, fetch: models.Fetch | None, values: dict,

@@ -16,6 +16,11 @@ from nianbao.cli import main
 
 from .conftest import seed_cases
 from .services import postgres_server
+from .test_current import (
+    assert_totals_answer_what_the_reports_answer,
+    assert_totals_are_the_sums,
+    churn,
+)
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +104,13 @@ def test_export_and_current_values_on_postgresql(pg_url, capsys):
                  "ON l.report_id = c.report_id AND l.identity = c.identity"]) == 0
     assert sorted((r["agency"], r["year"]) for r in json.loads(capsys.readouterr().out)) \
         == want
+
+
+def test_totals_follow_every_write_on_postgresql():
+    """report_totals' trigger in PL/pgSQL keeps the same sums as SQLite's, on its own
+    cluster (the writes would change the other tests' answers)."""
+    with postgres_server() as url, Store(url, upgrade=True) as store:
+        churn(store, rounds=80, seed=11)
+        assert_totals_are_the_sums(store)
+        with store.engine.connect() as connection:
+            assert assert_totals_answer_what_the_reports_answer(connection) > 15
