@@ -289,3 +289,24 @@ def test_questions_that_need_each_report_do_not_use_the_totals():
                   questions.Query(keys=["a"], group_by=["year"], agency="教育"),
                   questions.Query(keys=["a"])):
         assert not questions.answered_by_totals(query)
+
+
+def step_back_and_forth(store: Store) -> None:
+    """The newest migration down and up again, on the store's own database."""
+    from alembic import command
+    from nianbao.store.db import alembic_config
+
+    config = alembic_config()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "-1")
+        command.upgrade(config, "head")
+
+
+def test_totals_migration_goes_down_and_up_and_fills_from_the_reports(store):
+    churn(store, rounds=40, seed=9)
+    store.session.commit()
+    step_back_and_forth(store)
+    assert_totals_are_the_sums(store)  # filled afresh from report_current
+    churn(store, rounds=20, seed=10)  # and its triggers are back
+    assert_totals_are_the_sums(store)

@@ -20,6 +20,7 @@ from .test_current import (
     assert_totals_answer_what_the_reports_answer,
     assert_totals_are_the_sums,
     churn,
+    step_back_and_forth,
 )
 
 
@@ -114,3 +115,7 @@ def test_totals_follow_every_write_on_postgresql():
         assert_totals_are_the_sums(store)
         with store.engine.connect() as connection:
             assert assert_totals_answer_what_the_reports_answer(connection) > 15
+        store.session.commit()
+        step_back_and_forth(store)  # the function and its triggers dropped and made again
+        churn(store, rounds=20, seed=12)
+        assert_totals_are_the_sums(store)
