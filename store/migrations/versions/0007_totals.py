@@ -38,36 +38,31 @@ def _group() -> str:
     return ", ".join(f"({d} IS NULL), COALESCE({d}, {empty})" for d, empty in DIMENSIONS)
 
 
-def _add(row: str, sign: int, keys: list[str]) -> str:
-    """The statement that adds (+1) or takes away (-1) the report_current row ``row``."""
-    names = ["year", "province", "agency_type", "format", "reports"]
-    values = [f"{row}.{d}" for d, _ in DIMENSIONS] + [str(sign)]
+def _add(keys: list[str], sign: int, *, row: str | None = None,
+         table: str | None = None) -> str:
+    """The statement that adds (+1) or takes away (-1) one report_current row (``row``:
+    NEW or OLD in a row trigger) or every row of ``table``, grouped."""
+    dims = [d for d, _ in DIMENSIONS]
+    names = [*dims, "reports"]
+    if row is not None:
+        values = [f"{row}.{d}" for d in dims] + [str(sign)]
+    else:
+        values = [*dims, f"{sign} * COUNT(*)"]
     updates = ["reports = report_totals.reports + excluded.reports"]
     for key in keys:
         total, count = q("sum." + key), q("n." + key)
         names += [total, count]
-        values += [f"{sign} * COALESCE({row}.{q(key)}, 0)",
-                   f"CASE WHEN {row}.{q(key)} IS NULL THEN 0 ELSE {sign} END"]
+        if row is not None:
+            values += [f"{sign} * COALESCE({row}.{q(key)}, 0)",
+                       f"CASE WHEN {row}.{q(key)} IS NULL THEN 0 ELSE {sign} END"]
+        else:
+            values += [f"{sign} * COALESCE(SUM({q(key)}), 0)", f"{sign} * COUNT({q(key)})"]
         updates += [f"{total} = report_totals.{total} + excluded.{total}",
                     f"{count} = report_totals.{count} + excluded.{count}"]
-    return (f"INSERT INTO report_totals ({', '.join(names)}) VALUES ({', '.join(values)}) "
-            f"ON CONFLICT ({_group()}) DO UPDATE SET {', '.join(updates)}")
-
-
-def _add_all(rows: str, sign: int, keys: list[str]) -> str:
-    """The statement that adds (+1) or takes away (-1) every row of the table ``rows``."""
-    dims = ", ".join(d for d, _ in DIMENSIONS)
-    names = [dims, "reports"]
-    values = [dims, f"{sign} * COUNT(*)"]
-    updates = ["reports = report_totals.reports + excluded.reports"]
-    for key in keys:
-        total, count = q("sum." + key), q("n." + key)
-        names += [total, count]
-        values += [f"{sign} * COALESCE(SUM({q(key)}), 0)", f"{sign} * COUNT({q(key)})"]
-        updates += [f"{total} = report_totals.{total} + excluded.{total}",
-                    f"{count} = report_totals.{count} + excluded.{count}"]
-    return (f"INSERT INTO report_totals ({', '.join(names)}) SELECT {', '.join(values)} "
-            f"FROM {rows} GROUP BY {dims} "
+    # (SQLite reads ON after a bare FROM as a join's: WHERE true keeps it the upsert's)
+    source = (f"VALUES ({', '.join(values)})" if row is not None else
+              f"SELECT {', '.join(values)} FROM {table} WHERE true GROUP BY {', '.join(dims)}")
+    return (f"INSERT INTO report_totals ({', '.join(names)}) {source} "
             f"ON CONFLICT ({_group()}) DO UPDATE SET {', '.join(updates)}")
 
 
@@ -79,20 +74,14 @@ def upgrade() -> None:
                "agency_type VARCHAR(20), format VARCHAR(10), "
                f"reports INTEGER NOT NULL DEFAULT 0, {columns})")
     op.execute(f"CREATE UNIQUE INDEX ux_report_totals_group ON report_totals ({_group()})")
-    dims = ", ".join(d for d, _ in DIMENSIONS)
-    op.execute(
-        f"INSERT INTO report_totals ({dims}, reports, "
-        + ", ".join(f"{q('sum.' + k)}, {q('n.' + k)}" for k in keys)
-        + f") SELECT {dims}, COUNT(*), "
-        + ", ".join(f"COALESCE(SUM({q(k)}), 0), COUNT({q(k)})" for k in keys)
-        + f" FROM report_current GROUP BY {dims}")
+    op.execute(_add(keys, 1, table="report_current"))
     if op.get_bind().dialect.name == "postgresql":
         # once per statement, over its rows at once (transition tables): a row trigger in
         # PL/pgSQL cost a quarter of ingest's time (bench/scale.py --store)
         op.execute(
             "CREATE FUNCTION report_totals_follow() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN IF TG_OP <> 'INSERT' THEN " + _add_all("old_rows", -1, keys) + "; END IF; "
-            "IF TG_OP <> 'DELETE' THEN " + _add_all("new_rows", 1, keys) + "; END IF; "
+            "BEGIN IF TG_OP <> 'INSERT' THEN " + _add(keys, -1, table="old_rows") + "; END IF; "
+            "IF TG_OP <> 'DELETE' THEN " + _add(keys, 1, table="new_rows") + "; END IF; "
             "RETURN NULL; END $$")
         for event, tables in (("INSERT", "NEW TABLE AS new_rows"),
                               ("DELETE", "OLD TABLE AS old_rows"),
@@ -106,7 +95,7 @@ def upgrade() -> None:
                              ("UPDATE", (("OLD", -1), ("NEW", 1)))):
             op.execute(f"CREATE TRIGGER report_totals_{event.lower()} AFTER {event} ON "
                        "report_current FOR EACH ROW BEGIN "
-                       + "; ".join(_add(row, sign, keys) for row, sign in steps) + "; END")
+                       + "; ".join(_add(keys, sign, row=row) for row, sign in steps) + "; END")
 
 
 def downgrade() -> None:
